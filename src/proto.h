@@ -1,0 +1,40 @@
+/*
+ * proto.h: the contract between the daemon and the shim, beyond ordinary
+ * system calls on the mount: reserved file names and ioctl numbers.
+ *
+ * Reserved names all start with '%' followed by a non-hex letter, so no valid
+ * shm name ever encodes to one (see codec.h).
+ */
+#ifndef SHMFS_PROTO_H
+#define SHMFS_PROTO_H
+
+#include <sys/ioctl.h>
+
+/*
+ * LOOKUP of this name answers a fixed, never-listed entry whose attributes
+ * identify a shmfs mount; the kernel caches it, so the shim's "is this
+ * shmfs?" check costs no round trip after the first.  Opening it: EACCES.
+ */
+#define SHMFS_PROBE_NAME "%shmfs"
+#define SHMFS_PROBE_INO 0x73686d6673ULL /* "shmfs" */
+#define SHMFS_PROTO_VERSION 1		/* st_size of the probe entry */
+
+/*
+ * CREATE of a name starting with one of these prefixes makes an anonymous
+ * object that is never linked into the namespace, atomically: no crash of
+ * the caller can leave a name behind.  The rest of the name is for
+ * debugging only (it shows in /proc/PID/fd).
+ *   SHMFS_ANON_PREFIX:  SHM_ANON, descriptors never grow the object.
+ *   SHMFS_MEMFD_PREFIX: memfd_create, writes grow the object.
+ */
+#define SHMFS_ANON_PREFIX "%anon"
+#define SHMFS_MEMFD_PREFIX "%memfd"
+
+/*
+ * Marks an open file as a shm descriptor: its writes never extend the
+ * object (a write crossing the end is cut short; one starting at or past
+ * the end fails with EFBIG, which the shim turns into a return of 0).
+ */
+#define SHMFS_IOC_NOGROW _IO('S', 1)
+
+#endif
