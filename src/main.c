@@ -1,0 +1,177 @@
+/*
+ * main.c: the shmfs daemon's entry point: parse, validate, set up the
+ * filesystem and the FUSE session, mount, serve, unwind.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "ops.h"
+#include "options.h"
+
+static uint64_t ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_C(1) << 30;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+static void write_sysfs(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(value, f);
+	fclose(f);
+}
+
+/*
+ * A FUSE mount's writeback device starts with strict dirty-page limits
+ * (about 1% of memory), which makes re-dirtying mapped shared memory ~100x
+ * slower than tmpfs.  Objects live in memory anyway, so as root lift them.
+ * The device is found in mountinfo: asking the mount itself would need the
+ * session loop, which is not running yet.
+ */
+static void lift_dirty_limits(const char *mountpoint)
+{
+	char line[2 * PATH_MAX], dev[32] = "", bdi[64];
+	FILE *f;
+
+	if (geteuid() != 0)
+		return;
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char majmin[32], mnt[PATH_MAX];
+
+		if (sscanf(line, "%*u %*u %31s %*s %4095s", majmin, mnt) != 2)
+			continue;
+		unescape_mountinfo(mnt);
+		if (strcmp(mnt, mountpoint) == 0)
+			snprintf(dev, sizeof(dev), "%s", majmin); /* the last one is ours */
+	}
+	fclose(f);
+	if (!*dev)
+		return;
+	snprintf(bdi, sizeof(bdi), "/sys/class/bdi/%s", dev);
+	write_sysfs(bdi, "strict_limit", "0");
+	write_sysfs(bdi, "max_ratio", "100");
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n\n"
+	       "Mounts a FreeBSD-style POSIX shared memory namespace.\n\n",
+	       prog);
+	shmfs_options_usage();
+	printf("\n");
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *cfg;
+	int ret;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)cmd->clone_fd);
+	/* (unsigned)-1 means "not given": keep libfuse's defaults. */
+	if (cmd->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads);
+	if (cmd->max_threads != UINT_MAX)
+		fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
+	ret = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct shmfs_options opts;
+	struct fuse_session *se;
+	struct shmfs_fs fs;
+	int ret = 1, err;
+
+	if (shmfs_options_parse(&args, &opts, ram_bytes()) != 0 ||
+	    fuse_parse_cmdline(&args, &cmd) != 0)
+		goto out_args;
+	if (cmd.show_help || opts.show_help) {
+		usage(argv[0]);
+		ret = 0;
+		goto out_args;
+	}
+	if (cmd.show_version || opts.show_version) {
+		printf("shmfs version %s\n", PACKAGE_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out_args;
+	}
+	if (!cmd.mountpoint) {
+		fprintf(stderr, "shmfs: no mountpoint given (see %s -h)\n", argv[0]);
+		goto out_args;
+	}
+	/* Defaults go first so that the user's own fsname= or subtype= win. */
+	if (fuse_opt_insert_arg(&args, 1, "-ofsname=shmfs,subtype=shmfs") != 0)
+		goto out_args;
+	err = shmfs_fs_init(&fs, &opts);
+	if (err) {
+		fprintf(stderr, "shmfs: cannot set up the store: %s\n", strerror(err));
+		goto out_args;
+	}
+	se = fuse_session_new(&args, &shmfs_ll_ops, sizeof(shmfs_ll_ops), &fs);
+	if (!se)
+		goto out_fs;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, cmd.mountpoint) != 0)
+		goto out_signals;
+	lift_dirty_limits(cmd.mountpoint);
+	fuse_daemonize(cmd.foreground);
+	ret = serve(se, &cmd) == 0 ? 0 : 1;
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_fs:
+	shmfs_fs_destroy(&fs);
+out_args:
+	free(cmd.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,994 @@
+/*
+ * ops.c: the FUSE ops adapter.  Thin handlers: take the caller's
+ * credentials, call the namespace and the store under the filesystem lock,
+ * and reply exactly once.  Helpers return 0 or a positive errno and never
+ * reply.
+ *
+ * Node ids: 1 is the root directory, 2 the probe entry (proto.h), any other
+ * is the address of a struct shmfs_obj, valid while the kernel holds a
+ * lookup count on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "codec.h"
+#include "ops.h"
+#include "perm.h"
+#include "proto.h"
+
+#define PROBE_NODEID 2
+/*
+ * Every change reaches this filesystem through its one kernel mount, so the
+ * kernel's caches can never go stale: cache entries, misses and attributes
+ * for a long time.
+ */
+#define CACHE_TIMEOUT 86400.0
+#define BLKSIZE (1u << 20) /* st_blksize: as large as one WRITE */
+#define MAX_READ_IOV 1023  /* UIO_MAXIOV less libfuse's header */
+
+/* An open file.  Only the flag can change after open, so it lives here. */
+struct shmfs_handle {
+	struct shmfs_obj *obj;
+	bool nogrow; /* shm descriptor: writes never extend the object */
+};
+
+/* An open root directory: the names as they were at opendir or rewind. */
+struct shmfs_dir {
+	size_t count;
+	char **names;
+};
+
+static struct shmfs_fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct shmfs_obj *obj_of(fuse_ino_t ino)
+{
+	return (struct shmfs_obj *)(uintptr_t)ino;
+}
+
+static int fetch_groups(void *ctx, int size, gid_t *list)
+{
+	return fuse_req_getgroups(ctx, size, list);
+}
+
+static void cred_of(fuse_req_t req, struct shmfs_cred *cred)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	shmfs_cred_init(cred, ctx->uid, ctx->gid, fetch_groups, req);
+}
+
+/* ---- Attributes ---- */
+
+static void obj_stat(const struct shmfs_obj *obj, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = obj->ino;
+	st->st_mode = S_IFREG | obj->mode;
+	st->st_nlink = obj->linked ? 1 : 0;
+	st->st_uid = obj->uid;
+	st->st_gid = obj->gid;
+	st->st_size = (off_t)obj->size;
+	st->st_blocks = (blkcnt_t)shmfs_obj_blocks(obj);
+	st->st_blksize = BLKSIZE;
+	st->st_atim = obj->atime;
+	st->st_mtim = obj->mtime;
+	st->st_ctim = obj->ctime;
+}
+
+static void root_stat(const struct shmfs_fs *fs, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = FUSE_ROOT_ID;
+	st->st_mode = S_IFDIR | fs->root_mode;
+	st->st_nlink = 2;
+	st->st_uid = fs->root_uid;
+	st->st_gid = fs->root_gid;
+	st->st_blksize = BLKSIZE;
+	st->st_atim = st->st_mtim = fs->root_mtime;
+	st->st_ctim = fs->root_ctime;
+}
+
+static void probe_stat(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = SHMFS_PROBE_INO;
+	st->st_mode = S_IFREG;
+	st->st_nlink = 1;
+	st->st_size = SHMFS_PROTO_VERSION;
+	st->st_blksize = BLKSIZE;
+}
+
+/* Fills st for any node id; returns 0 or an errno.  Caller holds the lock. */
+static int node_stat(struct shmfs_fs *fs, fuse_ino_t ino, struct stat *st)
+{
+	if (ino == FUSE_ROOT_ID)
+		root_stat(fs, st);
+	else if (ino == PROBE_NODEID)
+		probe_stat(st);
+	else
+		obj_stat(obj_of(ino), st);
+	return 0;
+}
+
+static void entry_of(struct shmfs_obj *obj, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = (fuse_ino_t)(uintptr_t)obj;
+	e->attr_timeout = e->entry_timeout = CACHE_TIMEOUT;
+	obj_stat(obj, &e->attr);
+}
+
+static void root_changed(struct shmfs_fs *fs)
+{
+	shmfs_now(&fs->root_mtime);
+	fs->root_ctime = fs->root_mtime;
+}
+
+/* Drops kernel references taken for a reply that could not be sent. */
+static void undo_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlookup,
+		      struct shmfs_handle *h)
+{
+	pthread_mutex_lock(&fs->lock);
+	obj->nlookup -= nlookup;
+	if (h)
+		obj->nopen--;
+	shmfs_obj_release_if_unused(&fs->store, obj);
+	pthread_mutex_unlock(&fs->lock);
+	free(h);
+}
+
+/* ---- Lifecycle ---- */
+
+static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/*
+	 * Keep the page cache: attributes change only through this mount, and
+	 * dropping the cache on an mtime change would zap every mapping.
+	 */
+	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE |
+			FUSE_CAP_DONT_MASK | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+			FUSE_CAP_SPLICE_MOVE);
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->time_gran = 1;
+}
+
+/* ---- Namespace ---- */
+
+static bool is_anon_name(const char *name, bool *nogrow)
+{
+	if (strncmp(name, SHMFS_ANON_PREFIX, strlen(SHMFS_ANON_PREFIX)) == 0) {
+		*nogrow = true;
+		return true;
+	}
+	*nogrow = false;
+	return strncmp(name, SHMFS_MEMFD_PREFIX, strlen(SHMFS_MEMFD_PREFIX)) == 0;
+}
+
+/* Checks a name that is to become an object's name: 0, ENAMETOOLONG or EINVAL. */
+static int check_new_name(const char *name)
+{
+	if (strlen(name) > SHMFS_FILE_NAME_MAX)
+		return ENAMETOOLONG;
+	return shmfs_file_name_valid(name) ? 0 : EINVAL;
+}
+
+static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	struct shmfs_obj *obj = NULL;
+
+	if (parent != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (strlen(name) > SHMFS_FILE_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	if (strcmp(name, SHMFS_PROBE_NAME) == 0) {
+		memset(&e, 0, sizeof(e));
+		e.ino = PROBE_NODEID;
+		e.attr_timeout = e.entry_timeout = CACHE_TIMEOUT;
+		probe_stat(&e.attr);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	obj = shmfs_ns_lookup(&fs->ns, name);
+	if (obj) {
+		obj->nlookup++;
+		entry_of(obj, &e);
+	} else {
+		/* A cached miss: the kernel will not ask again until a create. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = CACHE_TIMEOUT;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (fuse_reply_entry(req, &e) != 0 && obj)
+		undo_refs(fs, obj, 1, NULL);
+}
+
+static void forget_one(struct shmfs_fs *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct shmfs_obj *obj;
+
+	if (ino == FUSE_ROOT_ID || ino == PROBE_NODEID)
+		return;
+	obj = obj_of(ino);
+	if (obj->nlookup < nlookup)
+		abort(); /* the kernel and the daemon disagree: never go on */
+	obj->nlookup -= nlookup;
+	shmfs_obj_release_if_unused(&fs->store, obj);
+}
+
+static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct shmfs_fs *fs = fs_of(req);
+
+	pthread_mutex_lock(&fs->lock);
+	forget_one(fs, ino, nlookup);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+static void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct shmfs_fs *fs = fs_of(req);
+
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < count; i++)
+		forget_one(fs, forgets[i].ino, forgets[i].nlookup);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+/*
+ * Opens obj for the access mode in flags; O_TRUNC truncates (and, as on
+ * Linux, needs write permission even with O_RDONLY).  The creator of a new
+ * object passes check = false: it gets its descriptor whatever the mode.
+ */
+static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_obj *obj,
+		    int flags, bool check, bool nogrow, struct shmfs_handle **hp)
+{
+	struct shmfs_handle *h;
+	int want, err;
+
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		want = SHMFS_MAY_READ;
+		break;
+	case O_WRONLY:
+		want = SHMFS_MAY_WRITE;
+		break;
+	default:
+		want = SHMFS_MAY_READ | SHMFS_MAY_WRITE;
+		break;
+	}
+	if (flags & O_TRUNC)
+		want |= SHMFS_MAY_WRITE;
+	if (check) {
+		err = shmfs_perm_check(cred, obj->uid, obj->gid, obj->mode, want);
+		if (err)
+			return err;
+	}
+	h = malloc(sizeof(*h));
+	if (!h)
+		return ENOMEM;
+	if (flags & O_TRUNC) {
+		err = shmfs_obj_resize(&fs->store, obj, 0);
+		if (err) {
+			free(h);
+			return err;
+		}
+	}
+	h->obj = obj;
+	h->nogrow = nogrow;
+	obj->nopen++;
+	*hp = h;
+	return 0;
+}
+
+static void set_open_flags(struct fuse_file_info *fi, struct shmfs_handle *h)
+{
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->keep_cache = 1; /* never drop other processes' mapped pages */
+	fi->noflush = 1;    /* close needs no FLUSH round trip */
+}
+
+static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			 struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_obj *obj = NULL;
+	struct shmfs_handle *h = NULL;
+	struct fuse_entry_param e;
+	bool nogrow, anon = is_anon_name(name, &nogrow);
+	int err = anon ? 0 : check_new_name(name);
+
+	if (err)
+		goto out;
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	obj = anon ? NULL : shmfs_ns_lookup(&fs->ns, name);
+	if (obj) {
+		/* Created by someone else since the kernel's lookup. */
+		err = (fi->flags & O_EXCL) ? EEXIST
+					   : open_obj(fs, &cred, obj, fi->flags, true, false, &h);
+	} else {
+		obj = shmfs_obj_new(&fs->store, mode, cred.uid, cred.gid);
+		err = obj ? 0 : errno;
+		if (!err && !anon) {
+			err = shmfs_ns_insert(&fs->ns, name, obj);
+			root_changed(fs);
+		}
+		if (!err)
+			err = open_obj(fs, &cred, obj, fi->flags & ~O_TRUNC, false, nogrow, &h);
+		if (err && obj) {
+			if (obj->linked)
+				shmfs_ns_remove(&fs->ns, obj);
+			shmfs_obj_release_if_unused(&fs->store, obj);
+		}
+	}
+	if (!err) {
+		obj->nlookup++;
+		entry_of(obj, &e);
+		if (anon)
+			e.entry_timeout = 0; /* the name never resolves again */
+	}
+	pthread_mutex_unlock(&fs->lock);
+out:
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	set_open_flags(fi, h);
+	if (fuse_reply_create(req, &e, fi) != 0)
+		undo_refs(fs, obj, 1, h);
+}
+
+static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_obj *obj;
+	int err;
+
+	if (strcmp(name, SHMFS_PROBE_NAME) == 0) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	obj = shmfs_ns_lookup(&fs->ns, name);
+	err = obj ? shmfs_perm_check(&cred, obj->uid, obj->gid, obj->mode, SHMFS_MAY_WRITE)
+		  : ENOENT;
+	if (!err) {
+		shmfs_ns_remove(&fs->ns, obj);
+		root_changed(fs);
+		shmfs_obj_release_if_unused(&fs->store, obj);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, err);
+}
+
+/* Checks and performs a rename under the lock; returns 0 or an errno. */
+static int rename_locked(struct shmfs_fs *fs, struct shmfs_cred *cred, const char *name,
+			 const char *newname, unsigned int flags)
+{
+	struct shmfs_obj *from = shmfs_ns_lookup(&fs->ns, name);
+	struct shmfs_obj *to = shmfs_ns_lookup(&fs->ns, newname), *replaced;
+	int err;
+
+	if (!from)
+		return ENOENT;
+	if (from == to)
+		return 0;
+	if ((flags & RENAME_NOREPLACE) && to)
+		return EEXIST;
+	if ((flags & RENAME_EXCHANGE) && !to)
+		return ENOENT;
+	err = shmfs_perm_check(cred, from->uid, from->gid, from->mode, SHMFS_MAY_WRITE);
+	if (!err && to)
+		err = shmfs_perm_check(cred, to->uid, to->gid, to->mode, SHMFS_MAY_WRITE);
+	if (err)
+		return err;
+	if (flags & RENAME_EXCHANGE) {
+		shmfs_ns_exchange(&fs->ns, from, to);
+	} else {
+		err = shmfs_ns_move(&fs->ns, from, newname, &replaced);
+		/* The replaced object lives on while open, mapped or looked up. */
+		if (!err && replaced)
+			shmfs_obj_release_if_unused(&fs->store, replaced);
+	}
+	if (!err)
+		root_changed(fs);
+	return err;
+}
+
+static void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	int err = 0;
+
+	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
+	    (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE))
+		err = EINVAL;
+	else if (strcmp(name, SHMFS_PROBE_NAME) == 0 || strcmp(newname, SHMFS_PROBE_NAME) == 0)
+		err = EPERM;
+	else
+		err = check_new_name(newname);
+	if (!err) {
+		cred_of(req, &cred);
+		pthread_mutex_lock(&fs->lock);
+		err = rename_locked(fs, &cred, name, newname, flags);
+		pthread_mutex_unlock(&fs->lock);
+	}
+	fuse_reply_err(req, err);
+}
+
+/* Directories, links and device nodes have no place in a flat shm namespace. */
+static void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			dev_t rdev)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			  const char *name)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		       const char *newname)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, ENOTDIR);
+}
+
+/* ---- Attributes ---- */
+
+static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct stat st;
+
+	pthread_mutex_lock(&fs->lock);
+	node_stat(fs, ino, &st);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+}
+
+/*
+ * Checks a SETATTR against the caller's rights before anything changes.
+ * A size change carries times the kernel made up: they are ignored, and the
+ * store sets mtime and ctime only if the size really changes.
+ */
+static int setattr_check(struct shmfs_cred *cred, uid_t uid, gid_t gid, mode_t mode,
+			 const struct stat *attr, int to_set, bool have_fh)
+{
+	int err = 0;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		err = shmfs_perm_owner(cred, uid);
+	if (!err && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		err = shmfs_perm_chown(cred, uid, gid,
+				       to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
+				       to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1);
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE) && !have_fh)
+		err = shmfs_perm_check(cred, uid, gid, mode, SHMFS_MAY_WRITE);
+	if (!err && !(to_set & FUSE_SET_ATTR_SIZE) &&
+	    (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
+		bool explicit_time =
+			((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW)) ||
+			((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW));
+
+		err = shmfs_perm_owner(cred, uid);
+		/* "Now" is also allowed to anyone who may write (utimes(NULL)). */
+		if (err && !explicit_time)
+			err = shmfs_perm_check(cred, uid, gid, mode, SHMFS_MAY_WRITE);
+	}
+	return err;
+}
+
+static void set_time(struct timespec *dst, const struct timespec *src, bool now)
+{
+	if (now)
+		shmfs_now(dst);
+	else
+		*dst = *src;
+}
+
+static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_obj *obj = obj_of(ino);
+	struct stat st;
+	int err;
+
+	if (ino == PROBE_NODEID || (ino == FUSE_ROOT_ID && (to_set & FUSE_SET_ATTR_SIZE))) {
+		fuse_reply_err(req, ino == PROBE_NODEID ? EPERM : EISDIR);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	if (ino == FUSE_ROOT_ID) {
+		err = setattr_check(&cred, fs->root_uid, fs->root_gid, fs->root_mode, attr,
+				    to_set, false);
+		if (!err && (to_set & FUSE_SET_ATTR_MODE))
+			fs->root_mode = attr->st_mode & 0777;
+		if (!err && (to_set & FUSE_SET_ATTR_UID))
+			fs->root_uid = attr->st_uid;
+		if (!err && (to_set & FUSE_SET_ATTR_GID))
+			fs->root_gid = attr->st_gid;
+		goto out;
+	}
+	err = setattr_check(&cred, obj->uid, obj->gid, obj->mode, attr, to_set, fi != NULL);
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
+		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)attr->st_size);
+	if (err)
+		goto out;
+	if (to_set & FUSE_SET_ATTR_MODE)
+		obj->mode = attr->st_mode & 0777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		obj->uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		obj->gid = attr->st_gid;
+	if (!(to_set & FUSE_SET_ATTR_SIZE)) {
+		if (to_set & FUSE_SET_ATTR_ATIME)
+			set_time(&obj->atime, &attr->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW);
+		if (to_set & FUSE_SET_ATTR_MTIME)
+			set_time(&obj->mtime, &attr->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW);
+	}
+out:
+	if (!err)
+		node_stat(fs, ino, &st);
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+}
+
+static void shmfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	int err = 0;
+
+	if (mask == F_OK) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	if (ino == FUSE_ROOT_ID)
+		err = shmfs_perm_check(&cred, fs->root_uid, fs->root_gid, fs->root_mode,
+				       mask);
+	else if (ino == PROBE_NODEID)
+		err = EACCES;
+	else
+		err = shmfs_perm_check(&cred, obj_of(ino)->uid, obj_of(ino)->gid,
+				       obj_of(ino)->mode, mask);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, err);
+}
+
+/* ---- Data ---- */
+
+static void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_handle *h = NULL;
+	int err;
+
+	if (ino == PROBE_NODEID || ino == FUSE_ROOT_ID) {
+		fuse_reply_err(req, ino == PROBE_NODEID ? EACCES : EISDIR);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	err = open_obj(fs, &cred, obj_of(ino), fi->flags, true, false, &h);
+	pthread_mutex_unlock(&fs->lock);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	set_open_flags(fi, h);
+	if (fuse_reply_open(req, fi) != 0)
+		undo_refs(fs, obj_of(ino), 0, h);
+}
+
+static void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+
+	undo_refs(fs, obj_of(ino), 0, (struct shmfs_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct iovec iov[MAX_READ_IOV];
+	size_t bytes;
+	int n;
+
+	/* The iovecs point into the pool: reply before anyone may free pages. */
+	pthread_mutex_lock(&fs->lock);
+	n = shmfs_obj_read_iov(&fs->store, obj_of(ino), (uint64_t)off, size, fs->zeros,
+			       fs->zeros_len, iov, MAX_READ_IOV, &bytes);
+	fuse_reply_iov(req, iov, n);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+			off_t off, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_handle *h = (struct shmfs_handle *)(uintptr_t)fi->fh;
+	struct shmfs_obj *obj = obj_of(ino);
+	ssize_t n;
+
+	pthread_mutex_lock(&fs->lock);
+	if (fi->writepage) {
+		/*
+		 * Writeback of mapped pages: the kernel never writes past the size
+		 * it knows, which is ours, and the space was promised when the
+		 * object grew, so this cannot fail.
+		 */
+		n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, false);
+		if (n == -EFBIG)
+			n = 0;
+		if (n >= 0)
+			n = (ssize_t)size;
+	} else {
+		n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, !h->nogrow);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+static void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0); /* the store is memory: written is durable */
+}
+
+static void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+			    off_t len, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_obj *obj = obj_of(ino);
+	int err = 0;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (len > INT64_MAX - off) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		shmfs_obj_punch(&fs->store, obj, (uint64_t)off, (uint64_t)len);
+	else if (!(mode & FALLOC_FL_KEEP_SIZE) && (uint64_t)(off + len) > obj->size)
+		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)(off + len));
+	/* Space within the size is promised already: nothing else to reserve. */
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, err);
+}
+
+static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+			struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	int64_t res;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, ENXIO);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	res = shmfs_obj_seek(obj_of(ino), (uint64_t)off, whence == SEEK_DATA);
+	pthread_mutex_unlock(&fs->lock);
+	if (res < 0)
+		fuse_reply_err(req, (int)-res);
+	else
+		fuse_reply_lseek(req, (off_t)res);
+}
+
+static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+			struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+			size_t in_bufsz, size_t out_bufsz)
+{
+	struct shmfs_fs *fs = fs_of(req);
+
+	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID || cmd != SHMFS_IOC_NOGROW) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	((struct shmfs_handle *)(uintptr_t)fi->fh)->nogrow = true;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+/* ---- Directory ---- */
+
+static void dir_free(struct shmfs_dir *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		free(d->names[i]);
+	free(d->names);
+	d->names = NULL;
+	d->count = 0;
+}
+
+static int dir_collect(struct shmfs_obj *obj, void *ctx)
+{
+	struct shmfs_dir *d = ctx;
+
+	d->names[d->count] = strdup(obj->name);
+	if (!d->names[d->count])
+		return 1;
+	d->count++;
+	return 0;
+}
+
+/* Takes a snapshot of the names; caller holds the lock.  0 or ENOMEM. */
+static int dir_snapshot(struct shmfs_fs *fs, struct shmfs_dir *d)
+{
+	dir_free(d);
+	d->names = malloc((fs->ns.count + 1) * sizeof(*d->names));
+	if (!d->names)
+		return ENOMEM;
+	shmfs_ns_foreach(&fs->ns, dir_collect, d);
+	return d->count == fs->ns.count ? 0 : ENOMEM;
+}
+
+static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_dir *d;
+	int err;
+
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	err = shmfs_perm_check(&cred, fs->root_uid, fs->root_gid, fs->root_mode, SHMFS_MAY_READ);
+	if (!err)
+		err = dir_snapshot(fs, d);
+	pthread_mutex_unlock(&fs->lock);
+	if (err) {
+		dir_free(d);
+		free(d);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0) {
+		dir_free(d);
+		free(d);
+	}
+}
+
+static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct shmfs_dir *d = (struct shmfs_dir *)(uintptr_t)fi->fh;
+
+	dir_free(d);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * Entry i of a listing is ".", "..", then the snapshot's names; its offset
+ * is i + 1.  With plus, each listed object takes a lookup count, but only if
+ * its entry fit in the buffer.  Names unlinked since the snapshot are
+ * skipped.
+ */
+static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+			   bool plus)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_dir *d = (struct shmfs_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t pos = 0, i;
+	int err = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (off == 0)
+		err = dir_snapshot(fs, d);
+	for (i = (size_t)off; !err && i < d->count + 2; i++) {
+		const char *name = i == 0 ? "." : i == 1 ? ".." : d->names[i - 2];
+		struct shmfs_obj *obj = NULL;
+		struct fuse_entry_param e;
+		size_t need;
+
+		if (i >= 2) {
+			obj = shmfs_ns_lookup(&fs->ns, name);
+			if (!obj)
+				continue;
+			entry_of(obj, &e);
+		} else {
+			memset(&e, 0, sizeof(e));
+			root_stat(fs, &e.attr);
+		}
+		if (plus)
+			need = fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e,
+						      (off_t)i + 1);
+		else
+			need = fuse_add_direntry(req, buf + pos, size - pos, name, &e.attr,
+						 (off_t)i + 1);
+		if (need > size - pos)
+			break;
+		pos += need;
+		if (plus && obj)
+			obj->nlookup++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	/*
+	 * XXX if this reply cannot be sent, the lookup counts taken for its
+	 * entries leak and those objects live until unmount.
+	 */
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	readdir_common(req, size, off, fi, false);
+}
+
+static void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	readdir_common(req, size, off, fi, true);
+}
+
+static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct statvfs sv;
+
+	memset(&sv, 0, sizeof(sv));
+	pthread_mutex_lock(&fs->lock);
+	sv.f_bsize = sv.f_frsize = SHMFS_PAGE_SIZE;
+	sv.f_blocks = fs->store.limit_pages;
+	sv.f_bfree = sv.f_bavail = fs->store.limit_pages - fs->store.promised_pages;
+	sv.f_files = fs->store.limit_objects;
+	sv.f_ffree = sv.f_favail = fs->store.limit_objects - fs->store.nr_objects;
+	sv.f_namemax = SHMFS_FILE_NAME_MAX;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_statfs(req, &sv);
+}
+
+const struct fuse_lowlevel_ops shmfs_ll_ops = {
+	/* lifecycle */
+	.init = shmfs_init,
+	/* namespace */
+	.lookup = shmfs_lookup,
+	.forget = shmfs_forget,
+	.forget_multi = shmfs_forget_multi,
+	.create = shmfs_create,
+	.unlink = shmfs_unlink,
+	.rename = shmfs_rename,
+	.mknod = shmfs_mknod,
+	.mkdir = shmfs_mkdir,
+	.symlink = shmfs_symlink,
+	.link = shmfs_link,
+	.rmdir = shmfs_rmdir,
+	/* attributes */
+	.getattr = shmfs_getattr,
+	.setattr = shmfs_setattr,
+	.access = shmfs_access,
+	.statfs = shmfs_statfs,
+	/* directory */
+	.opendir = shmfs_opendir,
+	.readdir = shmfs_readdir,
+	.readdirplus = shmfs_readdirplus,
+	.releasedir = shmfs_releasedir,
+	/* data */
+	.open = shmfs_open,
+	.release = shmfs_release,
+	.read = shmfs_read,
+	.write = shmfs_write,
+	.flush = shmfs_flush,
+	.fsync = shmfs_fsync,
+	.fallocate = shmfs_fallocate,
+	.lseek = shmfs_lseek,
+	.ioctl = shmfs_ioctl,
+};
+
+int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
+{
+	int err;
+
+	memset(fs, 0, sizeof(*fs));
+	pthread_mutex_init(&fs->lock, NULL);
+	fs->root_mode = opts->mode & 0777;
+	fs->root_uid = opts->uid;
+	fs->root_gid = opts->gid;
+	root_changed(fs);
+	/* Untouched anonymous memory: reads of it cost the kernel's zero page only. */
+	fs->zeros_len = BLKSIZE;
+	fs->zeros = mmap(NULL, fs->zeros_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fs->zeros == MAP_FAILED)
+		return errno;
+	err = shmfs_store_init(&fs->store, opts->size, opts->nr_objects);
+	if (!err)
+		err = shmfs_ns_init(&fs->ns);
+	if (err)
+		shmfs_fs_destroy(fs);
+	return err;
+}
+
+void shmfs_fs_destroy(struct shmfs_fs *fs)
+{
+	shmfs_ns_destroy(&fs->ns);
+	shmfs_store_destroy(&fs->store);
+	if (fs->zeros && fs->zeros != MAP_FAILED)
+		munmap(fs->zeros, fs->zeros_len);
+	fs->zeros = NULL;
+	pthread_mutex_destroy(&fs->lock);
+}

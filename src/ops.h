@@ -1,0 +1,33 @@
+/*
+ * ops.h: the FUSE ops adapter: the filesystem state shared by all request
+ * handlers, and the libfuse low-level operations table.
+ */
+#ifndef SHMFS_OPS_H
+#define SHMFS_OPS_H
+
+#include <pthread.h>
+#include <fuse_lowlevel.h>
+
+#include "ns.h"
+#include "options.h"
+#include "store.h"
+
+struct shmfs_fs {
+	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
+	struct shmfs_store store;
+	struct shmfs_ns ns;
+	mode_t root_mode;
+	uid_t root_uid;
+	gid_t root_gid;
+	struct timespec root_mtime, root_ctime;
+	void *zeros; /* read-only zero pages that answer reads of holes */
+	size_t zeros_len;
+};
+
+extern const struct fuse_lowlevel_ops shmfs_ll_ops;
+
+/* Returns 0 or an errno. */
+int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts);
+void shmfs_fs_destroy(struct shmfs_fs *fs);
+
+#endif
