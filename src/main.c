@@ -13,6 +13,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "loop.h"
 #include "ops.h"
 #include "options.h"
 
@@ -97,25 +98,18 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
+/* One worker per CPU, up to this many: enough to keep every CPU's clients local. */
+#define DEFAULT_WORKERS 8
+
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd)
 {
-	struct fuse_loop_config *cfg;
-	int ret;
+	unsigned workers = DEFAULT_WORKERS;
 
 	if (cmd->singlethread)
-		return fuse_session_loop(se);
-	cfg = fuse_loop_cfg_create();
-	if (!cfg)
-		return -ENOMEM;
-	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)cmd->clone_fd);
-	/* (unsigned)-1 means "not given": keep libfuse's defaults. */
-	if (cmd->max_idle_threads != UINT_MAX)
-		fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads);
-	if (cmd->max_threads != UINT_MAX)
-		fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
-	ret = fuse_session_loop_mt(se, cfg);
-	fuse_loop_cfg_destroy(cfg);
-	return ret;
+		workers = 1;
+	else if (cmd->max_threads != UINT_MAX && cmd->max_threads > 0)
+		workers = cmd->max_threads;
+	return shmfs_session_loop(se, workers);
 }
 
 int main(int argc, char *argv[])
