@@ -31,8 +31,12 @@
 #define BLKSIZE (1u << 20) /* st_blksize: as large as one WRITE */
 #define MAX_READ_IOV 1023  /* UIO_MAXIOV less libfuse's header */
 
-/* An open file.  Only the flag can change after open, so it lives here. */
+/*
+ * An open file.  Only the flag can change after open, so it lives here.
+ * Handles are listed so that unmount, which sends no RELEASE, frees them.
+ */
 struct shmfs_handle {
+	struct shmfs_handle *prev, *next;
 	struct shmfs_obj *obj;
 	bool nogrow; /* shm descriptor: writes never extend the object */
 };
@@ -138,8 +142,15 @@ static void undo_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlook
 {
 	pthread_mutex_lock(&fs->lock);
 	obj->nlookup -= nlookup;
-	if (h)
+	if (h) {
 		obj->nopen--;
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			fs->handles = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
+	}
 	shmfs_obj_release_if_unused(&fs->store, obj);
 	pthread_mutex_unlock(&fs->lock);
 	free(h);
@@ -293,6 +304,11 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 	}
 	h->obj = obj;
 	h->nogrow = nogrow;
+	h->prev = NULL;
+	h->next = fs->handles;
+	if (fs->handles)
+		fs->handles->prev = h;
+	fs->handles = h;
 	obj->nopen++;
 	*hp = h;
 	return 0;
@@ -985,6 +1001,12 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 
 void shmfs_fs_destroy(struct shmfs_fs *fs)
 {
+	while (fs->handles) {
+		struct shmfs_handle *h = fs->handles;
+
+		fs->handles = h->next;
+		free(h);
+	}
 	shmfs_ns_destroy(&fs->ns);
 	shmfs_store_destroy(&fs->store);
 	if (fs->zeros && fs->zeros != MAP_FAILED)

@@ -12,6 +12,8 @@
 #include "options.h"
 #include "store.h"
 
+struct shmfs_handle;
+
 struct shmfs_fs {
 	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
 	struct shmfs_store store;
@@ -20,6 +22,7 @@ struct shmfs_fs {
 	uid_t root_uid;
 	gid_t root_gid;
 	struct timespec root_mtime, root_ctime;
+	struct shmfs_handle *handles; /* every open file */
 	void *zeros; /* read-only zero pages that answer reads of holes */
 	size_t zeros_len;
 };
