@@ -1,0 +1,182 @@
+/*
+ * harness.c: mounting real daemons for the integration tests; see harness.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+static void harness_die(const char *what)
+{
+	fprintf(stderr, "harness: %s: %s\n", what, strerror(errno));
+	exit(99); /* automake's "hard error" */
+}
+
+static void harness_private_namespace(void)
+{
+	static int done;
+
+	if (done || geteuid() != 0)
+		return;
+	done = 1;
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		harness_die("private mount namespace");
+}
+
+static int harness_is_mounted(const char *mnt)
+{
+	struct statfs sf;
+
+	return statfs(mnt, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+}
+
+void harness_mount(struct shmfs_mount *m, const char *opts)
+{
+	const char *bin = getenv("SHMFS_BIN"), *tmp = getenv("TMPDIR");
+	char optbuf[1024];
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	if (!bin)
+		bin = "shmfs";
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	harness_private_namespace();
+	memset(m, 0, sizeof(*m));
+	snprintf(m->dir, sizeof(m->dir), "%s/shmfs-test.XXXXXX", tmp);
+	if (!mkdtemp(m->dir))
+		harness_die("mkdtemp");
+	chmod(m->dir, 0755);
+	snprintf(m->mnt, sizeof(m->mnt), "%s/mnt", m->dir);
+	if (mkdir(m->mnt, 0755) != 0)
+		harness_die("mkdir mountpoint");
+	snprintf(optbuf, sizeof(optbuf), "%s%s%s",
+		 geteuid() == 0 ? "allow_other" : "", opts && *opts && geteuid() == 0 ? "," : "",
+		 opts ? opts : "");
+
+	m->daemon = fork();
+	if (m->daemon < 0)
+		harness_die("fork");
+	if (m->daemon == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (*optbuf)
+			execlp(bin, bin, "-f", "-o", optbuf, m->mnt, (char *)NULL);
+		else
+			execlp(bin, bin, "-f", m->mnt, (char *)NULL);
+		fprintf(stderr, "harness: exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		int status;
+
+		if (harness_is_mounted(m->mnt))
+			return;
+		if (waitpid(m->daemon, &status, WNOHANG) == m->daemon) {
+			fprintf(stderr, "harness: daemon exited (status %d) before mounting\n", status);
+			m->daemon = 0;
+			harness_umount(m);
+			exit(99);
+		}
+		nanosleep(&pause, NULL);
+	}
+	errno = ETIMEDOUT;
+	harness_die("waiting for the mount");
+}
+
+void harness_umount(struct shmfs_mount *m)
+{
+	if (m->mnt[0] && harness_is_mounted(m->mnt)) {
+		if (umount2(m->mnt, 0) != 0 && umount2(m->mnt, MNT_DETACH) != 0)
+			harness_sh("fusermount3 -u -z '%s' 2>/dev/null", m->mnt);
+	}
+	if (m->daemon > 0) {
+		int status;
+
+		for (int i = 0; i < 500 && waitpid(m->daemon, &status, WNOHANG) == 0; i++) {
+			struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&pause, NULL);
+		}
+		if (kill(m->daemon, 0) == 0) {
+			kill(m->daemon, SIGKILL);
+			waitpid(m->daemon, &status, 0);
+		}
+		m->daemon = 0;
+	}
+	if (m->mnt[0]) {
+		rmdir(m->mnt);
+		rmdir(m->dir);
+		m->mnt[0] = m->dir[0] = '\0';
+	}
+}
+
+char *harness_path(const struct shmfs_mount *m, const char *file, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", m->mnt, file);
+	return buf;
+}
+
+int harness_as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
+		    int (*fn)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups((size_t)ngroups, groups) != 0 ||
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+			_exit(98);
+		_exit(fn(arg) & 0xff);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+long harness_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+int harness_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
+}

@@ -1,0 +1,48 @@
+/*
+ * harness.h: helpers shared by the integration tests: mount a real shmfs
+ * daemon in a temporary directory, run code as another user, read the
+ * daemon's memory use.
+ */
+#ifndef SHMFS_HARNESS_H
+#define SHMFS_HARNESS_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+struct shmfs_mount {
+	char dir[PATH_MAX]; /* temporary directory holding the mountpoint */
+	char mnt[PATH_MAX]; /* the mountpoint, dir/mnt */
+	pid_t daemon;	    /* the daemon, run in the foreground (-f) */
+};
+
+/*
+ * Mounts the daemon named by $SHMFS_BIN on a new temporary directory with
+ * "-o opts" (opts may be NULL) plus allow_other, and waits until the mount
+ * answers.  As root the first call moves the test program into a private
+ * mount namespace, and the daemon dies with the test program, so a crash
+ * leaves no mount behind.  Exits the program on failure.
+ */
+void harness_mount(struct shmfs_mount *m, const char *opts);
+
+/* Unmounts, waits for the daemon and removes the directory.  Idempotent. */
+void harness_umount(struct shmfs_mount *m);
+
+/* Returns mnt/file in a buffer owned by the caller. */
+char *harness_path(const struct shmfs_mount *m, const char *file, char *buf,
+		   size_t size);
+
+/*
+ * Runs fn(arg) in a child process with the given credentials (groups may be
+ * NULL when ngroups is 0) and returns fn's return value, or -1 if the child
+ * died.  Needs root.
+ */
+int harness_as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
+		    int (*fn)(void *arg), void *arg);
+
+/* Resident memory of process pid in KiB (VmRSS), or -1. */
+long harness_rss_kib(pid_t pid);
+
+/* Runs a shell command; returns its exit status, or -1. */
+int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
