@@ -30,6 +30,7 @@
 #define CACHE_TIMEOUT 86400.0
 #define BLKSIZE (1u << 20) /* st_blksize: as large as one WRITE */
 #define MAX_READ_IOV 1023  /* UIO_MAXIOV less libfuse's header */
+#define SHMFS_READAHEAD (1u << 20) /* one READ of the largest size */
 
 /*
  * An open file.  Only the flag can change after open, so it lives here.
@@ -170,6 +171,8 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->time_gran = 1;
+	/* The kernel keeps the smaller of this and the device's readahead. */
+	conn->max_readahead = SHMFS_READAHEAD;
 }
 
 /* ---- Namespace ---- */
