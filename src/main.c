@@ -133,6 +133,7 @@ int main(int argc, char *argv[])
 	}
 	if (cmd.show_version || opts.show_version) {
 		printf("shmfs version %s\n", PACKAGE_VERSION);
+		fflush(stdout); /* libfuse writes its own lines with write(2) */
 		fuse_lowlevel_version();
 		ret = 0;
 		goto out_args;
