@@ -24,6 +24,8 @@ int shmfs_name_encode(const char *name, size_t len, char *out, size_t outsz)
 	const char *rest = name + 1;
 	size_t rest_len = len - 1, n = 0, limit;
 
+	if (outsz == 0)
+		return -ENAMETOOLONG;
 	limit = outsz - 1 < SHMFS_FILE_NAME_MAX ? outsz - 1 : SHMFS_FILE_NAME_MAX;
 	for (size_t i = 0; i < sizeof(codec_specials) / sizeof(codec_specials[0]); i++) {
 		if (rest_len == strlen(codec_specials[i].rest) &&
