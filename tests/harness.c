@@ -1,6 +1,8 @@
 /*
  * harness.c: mounting real daemons for the integration tests; see harness.h.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -63,7 +65,10 @@ void harness_mount(struct shmfs_mount *m, const char *opts)
 	if (!mkdtemp(m->dir))
 		harness_die("mkdtemp");
 	chmod(m->dir, 0755);
-	snprintf(m->mnt, sizeof(m->mnt), "%s/mnt", m->dir);
+	if (snprintf(m->mnt, sizeof(m->mnt), "%s/mnt", m->dir) >= (int)sizeof(m->mnt)) {
+		errno = ENAMETOOLONG;
+		harness_die("mountpoint path");
+	}
 	if (mkdir(m->mnt, 0755) != 0)
 		harness_die("mkdir mountpoint");
 	snprintf(optbuf, sizeof(optbuf), "%s%s%s",
@@ -106,18 +111,25 @@ void harness_umount(struct shmfs_mount *m)
 			harness_sh("fusermount3 -u -z '%s' 2>/dev/null", m->mnt);
 	}
 	if (m->daemon > 0) {
-		int status;
+		int status = 0;
+		pid_t done = 0;
 
-		for (int i = 0; i < 500 && waitpid(m->daemon, &status, WNOHANG) == 0; i++) {
+		/* Under valgrind or ASan the daemon needs a while to exit. */
+		for (int i = 0; i < 3000 && (done = waitpid(m->daemon, &status, WNOHANG)) == 0; i++) {
 			struct timespec pause = { 0, 10 * 1000 * 1000 };
 
 			nanosleep(&pause, NULL);
 		}
-		if (kill(m->daemon, 0) == 0) {
+		if (done == 0) {
 			kill(m->daemon, SIGKILL);
 			waitpid(m->daemon, &status, 0);
 		}
 		m->daemon = 0;
+		/* A daemon that did not exit cleanly (a sanitizer report) fails the test. */
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "harness: the daemon exited with status 0x%x\n", status);
+			exit(1);
+		}
 	}
 	if (m->mnt[0]) {
 		rmdir(m->mnt);
