@@ -32,14 +32,14 @@ int shmfs_ns_insert(struct shmfs_ns *ns, const char *name, struct shmfs_obj *obj
 void shmfs_ns_remove(struct shmfs_ns *ns, struct shmfs_obj *obj);
 
 /*
- * Moves obj to name `to`.  An object already there loses its name and is
+ * Moves obj, which must be linked, to name `to`.  An object already there loses its name and is
  * returned in *replaced (else NULL) for the caller to release.  Returns 0
  * or ENOMEM (nothing changed).
  */
 int shmfs_ns_move(struct shmfs_ns *ns, struct shmfs_obj *obj, const char *to,
 		  struct shmfs_obj **replaced);
 
-/* Swaps the names of two linked objects in one step. */
+/* Swaps the names of two distinct linked objects in one step. */
 void shmfs_ns_exchange(struct shmfs_ns *ns, struct shmfs_obj *a, struct shmfs_obj *b);
 
 /* Calls fn for every linked object; fn returns non-zero to stop. */

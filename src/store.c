@@ -384,7 +384,8 @@ void shmfs_obj_punch(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off
 		return;
 	end = len > obj->size - off ? obj->size : off + len;
 	first_whole = pages_for(off);
-	end_whole = end >> SHMFS_PAGE_SHIFT;
+	/* Past the size a page reads as zeros anyway: a range to the end frees its last page. */
+	end_whole = end == obj->size ? pages_for(end) : end >> SHMFS_PAGE_SHIFT;
 	if (first_whole > end_whole) {
 		/* Within one page. */
 		obj_zero_in_page(st, obj, off >> SHMFS_PAGE_SHIFT, off % SHMFS_PAGE_SIZE,
@@ -394,7 +395,7 @@ void shmfs_obj_punch(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off
 	if (off % SHMFS_PAGE_SIZE)
 		obj_zero_in_page(st, obj, off >> SHMFS_PAGE_SHIFT, off % SHMFS_PAGE_SIZE,
 				 SHMFS_PAGE_SIZE);
-	if (end % SHMFS_PAGE_SIZE)
+	if (end % SHMFS_PAGE_SIZE && end != obj->size)
 		obj_zero_in_page(st, obj, end_whole, 0, end % SHMFS_PAGE_SIZE);
 	if (end_whole > first_whole)
 		obj_free_pages(st, obj, first_whole, end_whole - 1);

@@ -92,7 +92,8 @@ ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const voi
 /*
  * Describes the bytes [off, off + len) clipped to the size as at most
  * max_iov iovecs pointing into the pool, or into `zeros` (a zero-filled
- * buffer of zeros_len bytes) for holes: nothing is allocated or copied.
+ * buffer of zeros_len >= SHMFS_PAGE_SIZE bytes) for holes: nothing is
+ * allocated or copied.
  * Returns the number of iovecs and stores the byte count in *bytes.
  */
 int shmfs_obj_read_iov(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
