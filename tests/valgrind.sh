@@ -11,12 +11,17 @@ command -v valgrind >/dev/null || shmfs_die "valgrind is not installed"
 real_bin=$SHMFS_BIN
 log=$(mktemp "${TMPDIR:-/tmp}/shmfs-valgrind.XXXXXX")
 
-vg_shmfs() {
-	exec valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
-		--log-file="$log" "$real_bin" "$@"
-}
-SHMFS_BIN=vg_shmfs
+# A wrapper program, since lib.sh starts the daemon through setpriv.
+wrapper=$(mktemp "${TMPDIR:-/tmp}/shmfs-vg-wrapper.XXXXXX")
+cat >"$wrapper" <<WRAP
+#!/bin/sh
+exec valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \\
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=3 \\
+	--log-file="$log" "$real_bin" "\$@"
+WRAP
+chmod 755 "$wrapper"
+trap 'shmfs_cleanup; rm -f "$wrapper" "$log"' EXIT
+SHMFS_BIN=$wrapper
 shmfs_mount size=256m,nr_objects=1000
 
 cd "$MNT"
@@ -65,8 +70,6 @@ wait "${shmfs_pids[0]}" || status=$?
 shmfs_pids[0]=
 if [ "$status" != 0 ] || [ -s "$log" ]; then
 	cat "$log" >&2
-	rm -f "$log"
 	shmfs_die "valgrind found errors or leaks (exit status $status)"
 fi
-rm -f "$log"
 echo "PASS: valgrind memcheck: no errors, no leaks"
