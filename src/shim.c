@@ -1,0 +1,686 @@
+/*
+ * shim.c: libshmfs, FreeBSD's POSIX shared-memory calls on a shmfs mount.
+ *
+ * shm_open, shm_unlink, shm_rename, SHM_ANON and memfd_create check their
+ * arguments in the order SEMANTICS.md gives, encode the name with the codec
+ * (codec.h) and do the work with ordinary system calls on the mount named by
+ * $SHMFS_MOUNT (default /dev/shmfs); the daemon enforces permissions and
+ * atomicity.  The write family is wrapped too: a shm descriptor never grows
+ * and a write at its end must return 0, which a FUSE daemon cannot answer
+ * (the kernel turns a zero-byte WRITE reply into EIO), so the daemon answers
+ * EFBIG and the wrappers turn that into 0.
+ *
+ * Sections: real symbols, reading names safely, the mount, the shm calls,
+ * the write wrappers.  Which symbols are exported, under which versions:
+ * libshmfs.map.  The library works preloaded or linked; every entry point
+ * may be called before its constructors ran and from any thread.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "shmfs.h"
+#include "codec.h"
+#include "proto.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_DEFAULT_MOUNT "/dev/shmfs"
+#define SHIM_FUSE_MAGIC 0x65735546
+#define SHIM_OPEN_FLAGS (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)
+#define SHIM_MFD_FLAGS (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB)
+#define SHIM_MEMFD_NAME_MAX 249 /* NAME_MAX minus Linux's "memfd:" */
+#define SHIM_ANON_TRIES 64
+#define SHIM_EXCHANGE_TRIES 1000
+
+/* ---- Real symbols ------------------------------------------------------- */
+
+/*
+ * The wrapped glibc functions, found with dlsym(RTLD_NEXT) on first use.
+ * They start as raw system calls so that a write made while dlsym itself
+ * runs (a malloc or dlsym hook that logs, say) still works instead of
+ * deadlocking in pthread_once; the raw calls also stay in place if libc is
+ * not after us in the lookup order.
+ */
+static ssize_t shim_sys_write(int fd, const void *buf, size_t n)
+{
+	return syscall(SYS_write, fd, buf, n);
+}
+
+static ssize_t shim_sys_writev(int fd, const struct iovec *iov, int cnt)
+{
+	return syscall(SYS_writev, fd, iov, cnt);
+}
+
+static ssize_t shim_sys_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	return syscall(SYS_pwrite64, fd, buf, n, off);
+}
+
+static ssize_t shim_sys_pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	return syscall(SYS_pwrite64, fd, buf, n, off);
+}
+
+/* pwritev's offset travels as two longs; on 64-bit the high one is unused. */
+static ssize_t shim_sys_pwritev64v2(int fd, const struct iovec *iov, int cnt,
+				    off64_t off, int flags)
+{
+	unsigned long long pos = (unsigned long long)off;
+
+	return syscall(SYS_pwritev2, fd, iov, cnt, (unsigned long)pos,
+		       (unsigned long)(pos >> (sizeof(long) * 4) >>
+				       (sizeof(long) * 4)),
+		       flags);
+}
+
+static ssize_t shim_sys_pwritev(int fd, const struct iovec *iov, int cnt,
+				off_t off)
+{
+	return shim_sys_pwritev64v2(fd, iov, cnt, off, 0);
+}
+
+static ssize_t shim_sys_pwritev64(int fd, const struct iovec *iov, int cnt,
+				  off64_t off)
+{
+	return shim_sys_pwritev64v2(fd, iov, cnt, off, 0);
+}
+
+static ssize_t shim_sys_pwritev2(int fd, const struct iovec *iov, int cnt,
+				 off_t off, int flags)
+{
+	return shim_sys_pwritev64v2(fd, iov, cnt, off, flags);
+}
+
+static struct {
+	__typeof__(write) *write;
+	__typeof__(writev) *writev;
+	__typeof__(pwrite) *pwrite;
+	__typeof__(pwrite64) *pwrite64;
+	__typeof__(pwritev) *pwritev;
+	__typeof__(pwritev64) *pwritev64;
+	__typeof__(pwritev2) *pwritev2;
+	__typeof__(pwritev64v2) *pwritev64v2;
+} shim_real = {
+	.write = shim_sys_write,
+	.writev = shim_sys_writev,
+	.pwrite = shim_sys_pwrite,
+	.pwrite64 = shim_sys_pwrite64,
+	.pwritev = shim_sys_pwritev,
+	.pwritev64 = shim_sys_pwritev64,
+	.pwritev2 = shim_sys_pwritev2,
+	.pwritev64v2 = shim_sys_pwritev64v2,
+};
+
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static int shim_resolved; /* shim_real is final (release/acquire) */
+static __thread int shim_resolving __attribute__((tls_model("initial-exec")));
+
+#define SHIM_RESOLVE(name)                                        \
+	do {                                                      \
+		void *sym = dlsym(RTLD_NEXT, #name);              \
+		if (sym)                                          \
+			shim_real.name = (__typeof__(name) *)sym; \
+	} while (0)
+
+static void shim_resolve_once(void)
+{
+	int saved = errno;
+
+	shim_resolving = 1;
+	SHIM_RESOLVE(write);
+	SHIM_RESOLVE(writev);
+	SHIM_RESOLVE(pwrite);
+	SHIM_RESOLVE(pwrite64);
+	SHIM_RESOLVE(pwritev);
+	SHIM_RESOLVE(pwritev64);
+	SHIM_RESOLVE(pwritev2);
+	SHIM_RESOLVE(pwritev64v2);
+	shim_resolving = 0;
+	__atomic_store_n(&shim_resolved, 1, __ATOMIC_RELEASE);
+	errno = saved;
+}
+
+/* One load and a predicted branch once resolved. */
+static inline void shim_resolve(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&shim_resolved, __ATOMIC_ACQUIRE),
+			     0) &&
+	    !shim_resolving)
+		pthread_once(&shim_once, shim_resolve_once);
+}
+
+/* ---- Reading names safely ----------------------------------------------- */
+
+/*
+ * Copies len bytes at addr, which lie within one 4 KiB-aligned block and so
+ * within one page, into buf.  A bad pointer must give EFAULT, not SIGSEGV:
+ * process_vm_readv on ourselves reports it, costs one system call and is
+ * thread-safe.  Where it is forbidden (seccomp, an old kernel) a pipe write
+ * reports EFAULT just as well.  Returns 0 or an errno.
+ */
+static int shim_peek_pipe(void *buf, const void *addr, size_t len)
+{
+	int p[2], err = 0;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return errno;
+	if (syscall(SYS_write, p[1], addr, len) != (long)len)
+		err = EFAULT;
+	else if (read(p[0], buf, len) != (ssize_t)len)
+		err = EIO;
+	close(p[0]);
+	close(p[1]);
+	return err;
+}
+
+static int shim_peek(void *buf, const void *addr, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || errno == EFAULT)
+		return EFAULT;
+	return shim_peek_pipe(buf, addr, len);
+}
+
+/*
+ * Copies the string at src into buf, reading no page past the one holding
+ * its NUL.  Returns its length, -EFAULT, or -ENAMETOOLONG when the first
+ * size bytes hold no NUL.
+ */
+static ssize_t shim_copy_str(const char *src, char *buf, size_t size)
+{
+	size_t done = 0;
+
+	if (!src)
+		return -EFAULT;
+	while (done < size) {
+		uintptr_t addr = (uintptr_t)src + done;
+		size_t chunk = 4096 - (addr & 4095);
+		char *nul;
+
+		if (chunk > size - done)
+			chunk = size - done;
+		if (shim_peek(buf + done, (const void *)addr, chunk) != 0)
+			return -EFAULT;
+		nul = memchr(buf + done, '\0', chunk);
+		if (nul)
+			return nul - buf;
+		done += chunk;
+	}
+	return -ENAMETOOLONG;
+}
+
+struct shim_name {
+	char name[SHMFS_NAME_MAX + 1]; /* the shm name, copied */
+	size_t len;
+	char file[SHMFS_FILE_NAME_MAX + 1]; /* its file name on the mount */
+};
+
+/*
+ * The name checks of SEMANTICS.md, in order: EFAULT, ENAMETOOLONG (more
+ * than 1023 bytes, before the slash check), EINVAL (no leading slash), then
+ * ENAMETOOLONG if the file name would not fit.  Returns 0 or an errno.
+ */
+static int shim_name_parse(const char *name, struct shim_name *n)
+{
+	ssize_t len = shim_copy_str(name, n->name, sizeof(n->name));
+	int r;
+
+	if (len < 0)
+		return (int)-len;
+	if (n->name[0] != '/')
+		return EINVAL;
+	n->len = (size_t)len;
+	r = shmfs_name_encode(n->name, n->len, n->file, sizeof(n->file));
+	return r < 0 ? -r : 0;
+}
+
+/* ---- The mount ---------------------------------------------------------- */
+
+static const char *shim_mount_path(void)
+{
+	const char *mnt = getenv("SHMFS_MOUNT");
+
+	return mnt && *mnt ? mnt : SHIM_DEFAULT_MOUNT;
+}
+
+/*
+ * Opens dir (O_PATH, no FUSE request) if it is the root of a shmfs mount,
+ * which the probe entry proves; the kernel caches the probe, so this costs
+ * no round trip.  Working relative to this descriptor guarantees that the
+ * directory checked is the one used.  Returns the descriptor, or -ENOSYS if
+ * dir is missing, unreachable or not shmfs (glibc's shm_open said ENOSYS
+ * when no shm filesystem was mounted), or the errno of running out of
+ * descriptors or memory.  *dev, if wanted, gets the mount's device.
+ */
+static int shim_mount_open(const char *dir, dev_t *dev)
+{
+	struct stat st;
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ?
+			       -errno :
+			       -ENOSYS;
+	/* NOFOLLOW: a symlink named like the probe must not pass. */
+	if (fstatat(dfd, SHMFS_PROBE_NAME, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_ino != SHMFS_PROBE_INO ||
+	    st.st_size != SHMFS_PROTO_VERSION) {
+		close(dfd);
+		return -ENOSYS;
+	}
+	if (dev)
+		*dev = st.st_dev;
+	return dfd;
+}
+
+/* ---- The shm calls ------------------------------------------------------ */
+
+/* Sets errno from a negative result, restores the caller's on success. */
+static int shim_return(int r, int saved)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	errno = saved;
+	return r;
+}
+
+static unsigned long shim_anon_seq;
+
+/*
+ * Creates an anonymous object: the daemon recognises the prefix and never
+ * links the file into the namespace, so no crash of ours can leave a name
+ * behind.  The pid and a counter make the name unique for the kernel's
+ * lookup; EEXIST (a stale entry, a pid reused in another pid namespace)
+ * only means trying the next one.  tag is for debugging (/proc/PID/fd).
+ */
+static int shim_create_anon(const char *prefix, const char *tag, int flags,
+			    mode_t mode)
+{
+	char file[SHMFS_FILE_NAME_MAX + 1];
+	int dfd = shim_mount_open(shim_mount_path(), NULL), fd = -EEXIST;
+
+	if (dfd < 0)
+		return dfd;
+	for (int i = 0; i < SHIM_ANON_TRIES && fd == -EEXIST; i++) {
+		unsigned long seq =
+			__atomic_add_fetch(&shim_anon_seq, 1, __ATOMIC_RELAXED);
+
+		/* Truncating a long tag is fine: it is only a label. */
+		snprintf(file, sizeof(file), "%s.%ld.%lu%s%s", prefix,
+			 (long)getpid(), seq, *tag ? "." : "", tag);
+		fd = openat(dfd, file, flags | O_CREAT | O_EXCL, mode);
+		if (fd < 0)
+			fd = -errno;
+	}
+	close(dfd);
+	return fd;
+}
+
+static int shim_do_open(const char *name, int oflag, mode_t mode)
+{
+	struct shim_name n;
+	int acc = oflag & O_ACCMODE, flags, dfd, fd, err;
+
+	if ((acc != O_RDONLY && acc != O_RDWR) || (oflag & ~SHIM_OPEN_FLAGS))
+		return -EINVAL;
+	if (name == SHM_ANON) {
+		if (acc == O_RDONLY)
+			return -EINVAL;
+		/* Created born no-grow by the daemon: no ioctl needed. */
+		return shim_create_anon(SHMFS_ANON_PREFIX, "",
+					O_RDWR | O_CLOEXEC, mode & 0777);
+	}
+	err = shim_name_parse(name, &n);
+	if (err)
+		return -err;
+	dfd = shim_mount_open(shim_mount_path(), NULL);
+	if (dfd < 0)
+		return dfd;
+	/*
+	 * Linux would truncate on O_RDONLY|O_TRUNC, FreeBSD ignores it.  The
+	 * kernel applies the umask on create; the daemon keeps mode & 0777 and
+	 * lets the creating open through whatever the mode.
+	 */
+	flags = acc | O_CLOEXEC | (oflag & (O_CREAT | O_EXCL));
+	if (acc == O_RDWR)
+		flags |= oflag & O_TRUNC;
+	fd = openat(dfd, n.file, flags, mode & 0777);
+	if (fd < 0) {
+		fd = -errno;
+	} else if (ioctl(fd, SHMFS_IOC_NOGROW) != 0) {
+		/* XXX an object created just now stays: the daemon refused
+		 * its own protocol, so there is nothing safe to undo with. */
+		err = errno;
+		close(fd);
+		fd = -err;
+	}
+	close(dfd);
+	return fd;
+}
+
+static int shim_do_unlink(const char *name)
+{
+	struct shim_name n;
+	int err = shim_name_parse(name, &n), dfd;
+
+	if (err)
+		return -err;
+	dfd = shim_mount_open(shim_mount_path(), NULL);
+	if (dfd < 0)
+		return dfd;
+	err = unlinkat(dfd, n.file, 0) != 0 ? -errno : 0;
+	close(dfd);
+	return err;
+}
+
+/*
+ * FreeBSD's exchange onto a missing target is a plain move, where Linux says
+ * ENOENT.  A failed exchange is therefore retried as a no-replace move, and
+ * if the target appeared in between, as an exchange again: each attempt is
+ * atomic in the daemon, so no observer ever sees a name missing that FreeBSD
+ * would show.  Only a target created and removed in lock step with us
+ * thousands of times in a row ends the loop, with EAGAIN.
+ */
+static int shim_rename_exchange(int dfd, const char *from, const char *to)
+{
+	for (int i = 0; i < SHIM_EXCHANGE_TRIES; i++) {
+		if (renameat2(dfd, from, dfd, to, RENAME_EXCHANGE) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		/* from missing: ENOENT here too (the VFS checks it first). */
+		if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+static int shim_do_rename(const char *from, const char *to, int flags)
+{
+	struct shim_name f, t;
+	int err, dfd;
+
+	if ((flags & ~(SHM_RENAME_NOREPLACE | SHM_RENAME_EXCHANGE)) ||
+	    flags == (SHM_RENAME_NOREPLACE | SHM_RENAME_EXCHANGE))
+		return -EINVAL;
+	if (from == SHM_ANON || to == SHM_ANON)
+		return -EINVAL;
+	err = shim_name_parse(from, &f);
+	if (!err)
+		err = shim_name_parse(to, &t);
+	if (err)
+		return -err;
+	if (f.len == t.len && memcmp(f.name, t.name, f.len) == 0)
+		return 0;
+	dfd = shim_mount_open(shim_mount_path(), NULL);
+	if (dfd < 0)
+		return dfd;
+	if (flags == SHM_RENAME_EXCHANGE)
+		err = shim_rename_exchange(dfd, f.file, t.file);
+	else if (renameat2(dfd, f.file, dfd, t.file,
+			   flags == SHM_RENAME_NOREPLACE ? RENAME_NOREPLACE :
+							   0) != 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+static int shim_do_memfd(const char *name, unsigned int flags)
+{
+	char tag[SHIM_MEMFD_NAME_MAX + 1];
+	ssize_t len;
+
+	/* FreeBSD's order: the name, then the flags. */
+	if (!name)
+		return -EBADF;
+	len = shim_copy_str(name, tag, sizeof(tag));
+	if (len < 0)
+		return len == -EFAULT ? -EFAULT : -EINVAL;
+	if (flags & ~SHIM_MFD_FLAGS)
+		return -EINVAL;
+	if (flags & MFD_HUGETLB)
+		return -ENOSYS;
+	/* The tag becomes part of a file name, where '/' cannot appear. */
+	for (char *p = tag; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	/* XXX MFD_ALLOW_SEALING is accepted; seals come with the daemon's
+	 * support for them. */
+	return shim_create_anon(SHMFS_MEMFD_PREFIX, tag,
+				O_RDWR | (flags & MFD_CLOEXEC ? O_CLOEXEC : 0),
+				0);
+}
+
+/*
+ * The exported entry points.  shm_open and shm_unlink exist in glibc under
+ * two versions (GLIBC_2.34 in libc proper, GLIBC_2.2.5 for binaries linked
+ * with the old librt); a preloaded library must define both or old binaries
+ * bypass it.
+ */
+extern __typeof__(shm_open) shim_shm_open_2_34 SHIM_EXPORT;
+extern __typeof__(shm_open) shim_shm_open_2_2_5 SHIM_EXPORT;
+extern __typeof__(shm_unlink) shim_shm_unlink_2_34 SHIM_EXPORT;
+extern __typeof__(shm_unlink) shim_shm_unlink_2_2_5 SHIM_EXPORT;
+
+int shim_shm_open_2_34(const char *name, int oflag, mode_t mode)
+{
+	int saved = errno;
+
+	return shim_return(shim_do_open(name, oflag, mode), saved);
+}
+
+int shim_shm_unlink_2_34(const char *name)
+{
+	int saved = errno;
+
+	return shim_return(shim_do_unlink(name), saved);
+}
+
+#define SHIM_ALIAS(target) __attribute__((alias(#target)))
+extern __typeof__(shm_open) shim_shm_open_2_2_5 SHIM_ALIAS(shim_shm_open_2_34);
+extern __typeof__(shm_unlink)
+	shim_shm_unlink_2_2_5 SHIM_ALIAS(shim_shm_unlink_2_34);
+__asm__(".symver shim_shm_open_2_34, shm_open@@GLIBC_2.34");
+__asm__(".symver shim_shm_open_2_2_5, shm_open@GLIBC_2.2.5");
+__asm__(".symver shim_shm_unlink_2_34, shm_unlink@@GLIBC_2.34");
+__asm__(".symver shim_shm_unlink_2_2_5, shm_unlink@GLIBC_2.2.5");
+
+SHIM_EXPORT int shm_rename(const char *from, const char *to, int flags)
+{
+	int saved = errno;
+
+	return shim_return(shim_do_rename(from, to, flags), saved);
+}
+
+SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	int saved = errno;
+
+	return shim_return(shim_do_memfd(name, flags), saved);
+}
+
+/* ---- The write wrappers ------------------------------------------------- */
+
+/*
+ * Decides whether a write's EFBIG is shmfs saying "a shm descriptor does not
+ * grow" (then the write returns 0, as on FreeBSD) rather than the kernel's
+ * own EFBIG for RLIMIT_FSIZE.  pos is where the write started, -1 for the
+ * file position.  Runs only on that error path, so its cost does not matter.
+ */
+static bool shim_efbig_is_shm(int fd, off64_t pos)
+{
+	char link[64], path[PATH_MAX + 16], *slash;
+	struct rlimit rl;
+	struct statfs sf;
+	struct stat st;
+	dev_t dev;
+	ssize_t n;
+	int dfd;
+
+	/* The kernel refuses writes starting at or past the limit itself. */
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		if (pos < 0)
+			pos = lseek64(fd, 0, SEEK_CUR);
+		if (pos < 0 ||
+		    (unsigned long long)pos >= (unsigned long long)rl.rlim_cur)
+			return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	dfd = shim_mount_open(shim_mount_path(), &dev);
+	if (dfd >= 0) {
+		close(dfd);
+		if (dev == st.st_dev)
+			return true;
+	}
+	/*
+	 * A descriptor from another mount ($SHMFS_MOUNT changed, or it was
+	 * inherited): objects live in the mount's root directory, so the
+	 * directory of its path is the mount to probe.
+	 */
+	if (fstatfs(fd, &sf) != 0 || sf.f_type != SHIM_FUSE_MAGIC)
+		return false;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return false;
+	path[n] = '\0';
+	/* An unlinked file shows as "name (deleted)": still after the slash. */
+	slash = strrchr(path, '/');
+	if (!slash)
+		return false;
+	if (slash == path)
+		slash++;
+	*slash = '\0';
+	dfd = shim_mount_open(path, &dev);
+	if (dfd < 0)
+		return false;
+	close(dfd);
+	return dev == st.st_dev;
+}
+
+static ssize_t shim_efbig(int fd, off64_t pos, int saved)
+{
+	if (shim_efbig_is_shm(fd, pos)) {
+		errno = saved;
+		return 0;
+	}
+	errno = EFBIG;
+	return -1;
+}
+
+/* Success costs one predicted branch. */
+static inline ssize_t shim_write_result(ssize_t n, int fd, off64_t pos,
+					int saved)
+{
+	if (__builtin_expect(n < 0, 0) && errno == EFBIG)
+		return shim_efbig(fd, pos, saved);
+	return n;
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.write(fd, buf, count);
+	return shim_write_result(n, fd, -1, saved);
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.writev(fd, iov, cnt);
+	return shim_write_result(n, fd, -1, saved);
+}
+
+SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwrite(fd, buf, count, off);
+	return shim_write_result(n, fd, off, saved);
+}
+
+SHIM_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwrite64(fd, buf, count, off);
+	return shim_write_result(n, fd, off, saved);
+}
+
+SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwritev(fd, iov, cnt, off);
+	return shim_write_result(n, fd, off, saved);
+}
+
+SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt,
+			      off64_t off)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwritev64(fd, iov, cnt, off);
+	return shim_write_result(n, fd, off, saved);
+}
+
+SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
+			     off_t off, int flags)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwritev2(fd, iov, cnt, off, flags);
+	return shim_write_result(n, fd, off, saved);
+}
+
+SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
+				off64_t off, int flags)
+{
+	int saved = errno;
+	ssize_t n;
+
+	shim_resolve();
+	n = shim_real.pwritev64v2(fd, iov, cnt, off, flags);
+	return shim_write_result(n, fd, off, saved);
+}
