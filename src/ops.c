@@ -39,7 +39,8 @@
 struct shmfs_handle {
 	struct shmfs_handle *prev, *next;
 	struct shmfs_obj *obj;
-	bool nogrow; /* shm descriptor: writes never extend the object */
+	bool nogrow;   /* shm descriptor: writes never extend the object */
+	bool writable; /* counted in the object's nwriters */
 };
 
 /* An open root directory: the names as they were at opendir or rewind. */
@@ -145,6 +146,7 @@ static void undo_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlook
 	obj->nlookup -= nlookup;
 	if (h) {
 		obj->nopen--;
+		obj->nwriters -= h->writable;
 		if (h->prev)
 			h->prev->next = h->next;
 		else
@@ -307,6 +309,8 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 	}
 	h->obj = obj;
 	h->nogrow = nogrow;
+	h->writable = (flags & O_ACCMODE) != O_RDONLY;
+	obj->nwriters += h->writable;
 	h->prev = NULL;
 	h->next = fs->handles;
 	if (fs->handles)
@@ -740,6 +744,7 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 			struct fuse_file_info *fi)
 {
 	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_obj *obj;
 	int64_t res;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
@@ -751,7 +756,16 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
-	res = shmfs_obj_seek(obj_of(ino), (uint64_t)off, whence == SEEK_DATA);
+	obj = obj_of(ino);
+	if (obj->nwriters && (uint64_t)off < obj->size)
+		/*
+		 * The kernel does not write dirty mapped pages back before asking,
+		 * and a writer may have some: call everything data, which is always
+		 * correct, rather than let a copy skip them.
+		 */
+		res = whence == SEEK_DATA ? off : (int64_t)obj->size;
+	else
+		res = shmfs_obj_seek(obj, (uint64_t)off, whence == SEEK_DATA);
 	pthread_mutex_unlock(&fs->lock);
 	if (res < 0)
 		fuse_reply_err(req, (int)-res);

@@ -41,6 +41,7 @@ struct shmfs_obj {
 	/* References */
 	uint64_t nlookup; /* the kernel's lookup count */
 	uint32_t nopen;	  /* open handles */
+	uint32_t nwriters; /* open handles that may write (ops.c) */
 	bool linked;	  /* has a name in the namespace */
 
 	/* Data */
