@@ -159,7 +159,15 @@ int main(int argc, char *argv[])
 		goto out_signals;
 	tune_backing_device(cmd.mountpoint);
 	fuse_daemonize(cmd.foreground);
+	/* After daemonizing: threads do not survive its fork. */
+	err = shmfs_fs_start(&fs, se);
+	if (err) {
+		fprintf(stderr, "shmfs: cannot start: %s\n", strerror(err));
+		goto out_unmount;
+	}
 	ret = serve(se, &cmd) == 0 ? 0 : 1;
+	shmfs_fs_stop(&fs);
+out_unmount:
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

@@ -49,6 +49,13 @@ struct shmfs_dir {
 	char **names;
 };
 
+/* A name queued for fuse_lowlevel_notify_inval_entry(). */
+struct shmfs_forgettable {
+	struct shmfs_forgettable *next;
+	size_t len;
+	char name[];
+};
+
 static struct shmfs_fs *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
@@ -328,6 +335,76 @@ static void set_open_flags(struct fuse_file_info *fi, struct shmfs_handle *h)
 	fi->noflush = 1;    /* close needs no FLUSH round trip */
 }
 
+/*
+ * The kernel keeps the dentry CREATE made for an anonymous object, and with
+ * it the object, until memory runs short.  Asking it to drop the dentry
+ * lets the object go at its last close.  The request waits for the
+ * creating open to finish, so it is made from the forget thread.
+ */
+static void queue_forget(struct shmfs_fs *fs, const char *name)
+{
+	size_t len = strlen(name);
+	struct shmfs_forgettable *f = malloc(sizeof(*f) + len + 1);
+
+	if (!f)
+		return; /* XXX then the object lives until the kernel prunes dentries */
+	f->len = len;
+	memcpy(f->name, name, len + 1);
+	pthread_mutex_lock(&fs->lock);
+	f->next = fs->forget_queue;
+	fs->forget_queue = f;
+	pthread_cond_signal(&fs->forget_cond);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void *forget_main(void *arg)
+{
+	struct shmfs_fs *fs = arg;
+
+	pthread_mutex_lock(&fs->lock);
+	for (;;) {
+		struct shmfs_forgettable *f = fs->forget_queue;
+
+		if (!f) {
+			if (fs->forget_stop)
+				break;
+			pthread_cond_wait(&fs->forget_cond, &fs->lock);
+			continue;
+		}
+		fs->forget_queue = f->next;
+		pthread_mutex_unlock(&fs->lock);
+		/* ENOENT (already dropped) and ENOTCONN (unmounted) are fine. */
+		if (!fs->forget_stop)
+			fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, f->name, f->len);
+		free(f);
+		pthread_mutex_lock(&fs->lock);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
+}
+
+int shmfs_fs_start(struct shmfs_fs *fs, struct fuse_session *se)
+{
+	int err;
+
+	fs->se = se;
+	err = pthread_create(&fs->forget_thread, NULL, forget_main, fs);
+	fs->forget_running = err == 0;
+	return err;
+}
+
+void shmfs_fs_stop(struct shmfs_fs *fs)
+{
+	if (!fs->forget_running)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	fs->forget_stop = true;
+	pthread_cond_signal(&fs->forget_cond);
+	pthread_mutex_unlock(&fs->lock);
+	pthread_join(fs->forget_thread, NULL);
+	fs->forget_running = false;
+}
+
 static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			 struct fuse_file_info *fi)
 {
@@ -378,6 +455,8 @@ out:
 	set_open_flags(fi, h);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		undo_refs(fs, obj, 1, h);
+	else if (anon)
+		queue_forget(fs, name);
 }
 
 static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -999,6 +1078,7 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 
 	memset(fs, 0, sizeof(*fs));
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->forget_cond, NULL);
 	fs->root_mode = opts->mode & 0777;
 	fs->root_uid = opts->uid;
 	fs->root_gid = opts->gid;
@@ -1018,6 +1098,7 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 
 void shmfs_fs_destroy(struct shmfs_fs *fs)
 {
+	shmfs_fs_stop(fs);
 	while (fs->handles) {
 		struct shmfs_handle *h = fs->handles;
 
@@ -1029,5 +1110,6 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	if (fs->zeros && fs->zeros != MAP_FAILED)
 		munmap(fs->zeros, fs->zeros_len);
 	fs->zeros = NULL;
+	pthread_cond_destroy(&fs->forget_cond);
 	pthread_mutex_destroy(&fs->lock);
 }

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct shmfs_handle;
+struct shmfs_forgettable;
 
 struct shmfs_fs {
 	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
@@ -23,6 +24,16 @@ struct shmfs_fs {
 	gid_t root_gid;
 	struct timespec root_mtime, root_ctime;
 	struct shmfs_handle *handles; /* every open file */
+	/*
+	 * Names of anonymous objects whose dentries the kernel must drop, so
+	 * that it forgets the objects once closed; served by a thread of its
+	 * own, since a handler must not wait on the kernel.
+	 */
+	struct fuse_session *se;
+	pthread_t forget_thread;
+	pthread_cond_t forget_cond;
+	struct shmfs_forgettable *forget_queue;
+	bool forget_running, forget_stop;
 	void *zeros; /* read-only zero pages that answer reads of holes */
 	size_t zeros_len;
 };
@@ -31,6 +42,9 @@ extern const struct fuse_lowlevel_ops shmfs_ll_ops;
 
 /* Returns 0 or an errno. */
 int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts);
+/* Starts and stops the background work that needs the session; 0 or an errno. */
+int shmfs_fs_start(struct shmfs_fs *fs, struct fuse_session *se);
+void shmfs_fs_stop(struct shmfs_fs *fs);
 void shmfs_fs_destroy(struct shmfs_fs *fs);
 
 #endif

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1390,6 +1391,60 @@ START_TEST(anon_fork)
 }
 END_TEST
 
+/* Objects the mount holds, named or not (statfs's used inodes). */
+static long objects_held(void)
+{
+	struct statfs sf;
+
+	ck_ok(statfs(mnt.mnt, &sf));
+	return (long)(sf.f_files - sf.f_ffree);
+}
+
+/*
+ * Processes creating anonymous objects as fast as they can are killed with
+ * SIGKILL at random instants: nothing named is ever left, and once the
+ * kernel has closed their descriptors (asynchronously) every object is
+ * gone.
+ */
+START_TEST(anon_sigkill)
+{
+	long held = objects_held();
+	int before = count_entries("");
+
+	srandom(4242);
+	for (int round = 0; round < 60; round++) {
+		struct timespec delay = { 0, (long)(random() % 3000) * 1000 };
+		pid_t pid = fork();
+		int status;
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			for (unsigned i = 0;; i++) {
+				int fd = (i & 1) ? memfd_create("killed", MFD_CLOEXEC)
+						 : shm_open(SHM_ANON, O_RDWR, 0600);
+
+				if (fd < 0)
+					_exit(1);
+				if (i % 3 == 0)
+					ftruncate(fd, 4096);
+				if (i % 5 == 0)
+					continue; /* leave some open for the kill to close */
+				close(fd);
+			}
+		}
+		nanosleep(&delay, NULL);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status), "child failed: status 0x%x", status);
+	}
+	ck_assert_int_eq(count_entries(""), before);
+	ck_assert_int_eq(count_entries("%"), 0);
+	for (int i = 0; i < 200 && objects_held() != held; i++)
+		usleep(10000);
+	ck_assert_int_eq(objects_held(), held);
+}
+END_TEST
+
 /* ---- memfd_create ------------------------------------------------------- */
 
 START_TEST(memfd_errors)
@@ -1672,6 +1727,7 @@ static Suite *shim_suite(void)
 	tc = mounted_tcase("anonymous");
 	tcase_add_test(tc, anon_basics);
 	tcase_add_test(tc, anon_fork);
+	tcase_add_test(tc, anon_sigkill);
 	tcase_add_test(tc, memfd_errors);
 	tcase_add_test(tc, memfd_basics);
 	tcase_add_test(tc, memfd_scm_rights);
