@@ -1574,8 +1574,10 @@ START_TEST(test_readdir)
 	free(after);
 	na = list_names(&after);
 	ck_assert_int_eq(na, nb);
-	qsort(before, (size_t)nb, sizeof(*before), cmp_str);
-	qsort(after, (size_t)na, sizeof(*after), cmp_str);
+	if (na > 0) { /* qsort must not be given NULL, even for no elements */
+		qsort(before, (size_t)nb, sizeof(*before), cmp_str);
+		qsort(after, (size_t)na, sizeof(*after), cmp_str);
+	}
 	for (i = 0; i < na; i++)
 		ck_assert_str_eq(after[i], before[i]);
 	for (i = 0; i < na; i++) {
