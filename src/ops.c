@@ -930,6 +930,12 @@ static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/*
+	 * Let the kernel keep listings: every create, unlink and rename goes
+	 * through it, and it drops a kept listing when the directory changes.
+	 */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	if (fuse_reply_open(req, fi) != 0) {
 		dir_free(d);
 		free(d);
