@@ -315,7 +315,7 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 		}
 	}
 	h->obj = obj;
-	h->nogrow = nogrow;
+	h->nogrow = nogrow || (flags & SHMFS_OPEN_NOGROW);
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
 	obj->nwriters += h->writable;
 	h->prev = NULL;

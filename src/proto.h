@@ -8,6 +8,7 @@
 #ifndef SHMFS_PROTO_H
 #define SHMFS_PROTO_H
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 
 /*
@@ -36,5 +37,13 @@
  * the end fails with EFBIG, which the shim turns into a return of 0).
  */
 #define SHMFS_IOC_NOGROW _IO('S', 1)
+
+/*
+ * The same mark, given at open time for no extra round trip: an open or
+ * create with this flag makes a shm descriptor.  O_ASYNC does nothing at
+ * open(2) on Linux (signal-driven I/O is set up by F_SETFL alone, which
+ * FUSE files do not support); it stays visible in F_GETFL, inert.
+ */
+#define SHMFS_OPEN_NOGROW O_ASYNC
 
 #endif

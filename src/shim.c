@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -366,16 +365,10 @@ static int shim_do_open(const char *name, int oflag, mode_t mode)
 	flags = acc | O_CLOEXEC | (oflag & (O_CREAT | O_EXCL));
 	if (acc == O_RDWR)
 		flags |= oflag & O_TRUNC;
-	fd = openat(dfd, n.file, flags, mode & 0777);
-	if (fd < 0) {
+	/* Opened as a shm descriptor (no growth on write) in the same request. */
+	fd = openat(dfd, n.file, flags | SHMFS_OPEN_NOGROW, mode & 0777);
+	if (fd < 0)
 		fd = -errno;
-	} else if (ioctl(fd, SHMFS_IOC_NOGROW) != 0) {
-		/* XXX an object created just now stays: the daemon refused
-		 * its own protocol, so there is nothing safe to undo with. */
-		err = errno;
-		close(fd);
-		fd = -err;
-	}
 	close(dfd);
 	return fd;
 }

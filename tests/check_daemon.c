@@ -1291,6 +1291,14 @@ START_TEST(test_nogrow)
 	ck_assert_int_eq(fd_size(fd), PS + sizeof(buf));
 	close(plain);
 	close(fd);
+
+	/* SHMFS_OPEN_NOGROW at open marks the descriptor without an ioctl. */
+	fd = obj_open("nogrow", O_RDWR | SHMFS_OPEN_NOGROW);
+	ck_assert_int_eq(pwrite(fd, buf, 1, PS + sizeof(buf)), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(pwrite(fd, buf, 20, PS + sizeof(buf) - 10), 10);
+	ck_assert_int_eq(fd_size(fd), PS + sizeof(buf));
+	close(fd);
 	obj_unlink("nogrow");
 }
 END_TEST
