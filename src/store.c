@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "store.h"
 
@@ -290,11 +291,59 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 	return 0;
 }
 
+/* Makes the kernel back pool pages [first, first + count) in one call. */
+static void pool_populate(struct shmfs_store *st, uint32_t first, uint32_t count)
+{
+#ifdef MADV_POPULATE_WRITE
+	if (count > 1)
+		madvise(shmfs_pool_page(&st->pool, first), (size_t)count << SHMFS_PAGE_SHIFT,
+			MADV_POPULATE_WRITE);
+#endif
+}
+
+/*
+ * Gives every page of [off, off + len) a pool page.  New pages are
+ * populated a run at a time before anything is copied: one call instead of
+ * a page fault per page, which was most of the daemon's time in large
+ * writes.  The size must cover the range (so the pages were promised);
+ * returns 0 or an errno.
+ */
+static int obj_alloc_range(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
+			   size_t len)
+{
+	uint64_t last = (off + len - 1) >> SHMFS_PAGE_SHIFT;
+	uint32_t run_first = 0, run_len = 0;
+
+	for (uint64_t idx = off >> SHMFS_PAGE_SHIFT; idx <= last; idx++) {
+		uint32_t *slot = pt_slot(obj, idx);
+
+		if (!slot)
+			return ENOMEM;
+		if (*slot)
+			continue;
+		/* XXX cannot fail: the pool has room for every promised page. */
+		*slot = shmfs_pool_alloc(&st->pool);
+		if (!*slot)
+			return ENOSPC;
+		obj->npages++;
+		if (run_len && *slot == run_first + run_len) {
+			run_len++;
+			continue;
+		}
+		pool_populate(st, run_first, run_len);
+		run_first = *slot;
+		run_len = 1;
+	}
+	pool_populate(st, run_first, run_len);
+	return 0;
+}
+
 ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const void *buf,
 			size_t len, uint64_t off, bool grow)
 {
 	const char *src = buf;
 	size_t done = 0;
+	int err;
 
 	if (len == 0)
 		return 0;
@@ -302,7 +351,7 @@ ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const voi
 		return -EFBIG;
 	if (off + len > obj->size) {
 		if (grow) {
-			int err = shmfs_obj_resize(st, obj, off + len);
+			err = shmfs_obj_resize(st, obj, off + len);
 
 			if (err)
 				return -err;
@@ -312,24 +361,18 @@ ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const voi
 			len = obj->size - off;
 		}
 	}
+	err = obj_alloc_range(st, obj, off, len);
+	if (err)
+		return -err;
 	while (done < len) {
 		uint64_t pos = off + done;
 		size_t in_page = pos % SHMFS_PAGE_SIZE;
 		size_t chunk = SHMFS_PAGE_SIZE - in_page;
-		uint32_t *slot = pt_slot(obj, pos >> SHMFS_PAGE_SHIFT);
+		uint32_t page = pt_lookup(obj, pos >> SHMFS_PAGE_SHIFT);
 
 		if (chunk > len - done)
 			chunk = len - done;
-		if (!slot)
-			return done ? (ssize_t)done : -ENOMEM;
-		if (!*slot) {
-			/* Cannot fail: the size, hence the page, was promised. */
-			*slot = shmfs_pool_alloc(&st->pool);
-			if (!*slot)
-				return done ? (ssize_t)done : -ENOSPC;
-			obj->npages++;
-		}
-		memcpy((char *)shmfs_pool_page(&st->pool, *slot) + in_page, src + done, chunk);
+		memcpy((char *)shmfs_pool_page(&st->pool, page) + in_page, src + done, chunk);
 		done += chunk;
 	}
 	return (ssize_t)done;
