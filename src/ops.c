@@ -119,8 +119,8 @@ static void probe_stat(struct stat *st)
 	st->st_blksize = BLKSIZE;
 }
 
-/* Fills st for any node id; returns 0 or an errno.  Caller holds the lock. */
-static int node_stat(struct shmfs_fs *fs, fuse_ino_t ino, struct stat *st)
+/* Fills st for any node id.  Caller holds the lock. */
+static void node_stat(struct shmfs_fs *fs, fuse_ino_t ino, struct stat *st)
 {
 	if (ino == FUSE_ROOT_ID)
 		root_stat(fs, st);
@@ -128,7 +128,6 @@ static int node_stat(struct shmfs_fs *fs, fuse_ino_t ino, struct stat *st)
 		probe_stat(st);
 	else
 		obj_stat(obj_of(ino), st);
-	return 0;
 }
 
 static void entry_of(struct shmfs_obj *obj, struct fuse_entry_param *e)
