@@ -248,4 +248,36 @@ if command -v c++ >/dev/null; then
 	ok "shmfs.h compiles as C++"
 fi
 
+# ---- (4) Called from another library's constructor, before the shim's own ----
+# Preloaded first, this library's constructor runs before anything of
+# libshmfs has been initialised, in an unmodified program (true).
+cat >"$work/ctor.c" <<'EOF'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void early(void)
+{
+	int named = shm_open("/from-ctor", O_CREAT | O_EXCL | O_RDWR, 0600);
+	int anon = shm_open((const char *)1 /* SHM_ANON */, O_RDWR, 0600);
+	int mfd = memfd_create("ctor", 0);
+	int ok = named >= 0 && anon >= 0 && mfd >= 0 &&
+		 ftruncate(named, 4) == 0 && pwrite(named, "ctor", 4, 0) == 4 &&
+		 pwrite(named, "x", 1, 4) == 0 && write(mfd, "grow", 4) == 4;
+
+	fprintf(stderr, "%s\n", ok ? "ctor ok" : "ctor FAILED");
+}
+EOF
+cc -shared -fPIC -Wall -Werror ${asan_rt:+-fsanitize=address,undefined} \
+	-o "$work/libctor.so" "$work/ctor.c" 2>"$work/cc.err" ||
+	shmfs_die "building the constructor library: $(cat "$work/cc.err")"
+got=$(foreign env SHMFS_MOUNT="$MNT" \
+	LD_PRELOAD="${asan_rt:+$asan_rt }$work/libctor.so $shim" true 2>&1) ||
+	shmfs_die "the constructor program: $got"
+expect_eq "called from a constructor that runs before the shim's" "$got" "ctor ok"
+expect_eq "its named object is a file on the mount" "$(cat "$MNT/from-ctor")" "ctor"
+rm -f "$MNT/from-ctor"
+
 echo "all preload checks passed"
