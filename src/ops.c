@@ -43,10 +43,15 @@ struct shmfs_handle {
 	bool writable; /* counted in the object's nwriters */
 };
 
-/* An open root directory: the names as they were at opendir or rewind. */
+/*
+ * An open root directory: the names as they were at its first READDIR or
+ * at a rewind.  Taken then rather than at opendir, since the kernel often
+ * answers from its cached listing and never asks.
+ */
 struct shmfs_dir {
 	size_t count;
 	char **names;
+	bool taken;
 };
 
 /* A name queued for fuse_lowlevel_notify_inval_entry(). */
@@ -105,8 +110,7 @@ static void root_stat(const struct shmfs_fs *fs, struct stat *st)
 	st->st_uid = fs->root_uid;
 	st->st_gid = fs->root_gid;
 	st->st_blksize = BLKSIZE;
-	st->st_atim = st->st_mtim = fs->root_mtime;
-	st->st_ctim = fs->root_ctime;
+	st->st_atim = st->st_mtim = st->st_ctim = fs->root_time;
 }
 
 static void probe_stat(struct stat *st)
@@ -140,12 +144,14 @@ static void entry_of(struct shmfs_obj *obj, struct fuse_entry_param *e)
 
 static void root_changed(struct shmfs_fs *fs)
 {
-	shmfs_now(&fs->root_mtime);
-	fs->root_ctime = fs->root_mtime;
+	shmfs_now(&fs->root_time);
 }
 
-/* Drops kernel references taken for a reply that could not be sent. */
-static void undo_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlookup,
+/*
+ * Drops references: a lookup count and an open handle, at RELEASE or for a
+ * reply that could not be sent.
+ */
+static void drop_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlookup,
 		      struct shmfs_handle *h)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -237,7 +243,7 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (fuse_reply_entry(req, &e) != 0 && obj)
-		undo_refs(fs, obj, 1, NULL);
+		drop_refs(fs, obj, 1, NULL);
 }
 
 static void forget_one(struct shmfs_fs *fs, fuse_ino_t ino, uint64_t nlookup)
@@ -363,9 +369,10 @@ static void *forget_main(void *arg)
 	pthread_mutex_lock(&fs->lock);
 	for (;;) {
 		struct shmfs_forgettable *f = fs->forget_queue;
+		bool stopping = fs->forget_stop;
 
 		if (!f) {
-			if (fs->forget_stop)
+			if (stopping)
 				break;
 			pthread_cond_wait(&fs->forget_cond, &fs->lock);
 			continue;
@@ -373,7 +380,7 @@ static void *forget_main(void *arg)
 		fs->forget_queue = f->next;
 		pthread_mutex_unlock(&fs->lock);
 		/* ENOENT (already dropped) and ENOTCONN (unmounted) are fine. */
-		if (!fs->forget_stop)
+		if (!stopping)
 			fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, f->name, f->len);
 		free(f);
 		pthread_mutex_lock(&fs->lock);
@@ -429,7 +436,8 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		err = obj ? 0 : errno;
 		if (!err && !anon) {
 			err = shmfs_ns_insert(&fs->ns, name, obj);
-			root_changed(fs);
+			if (!err)
+				root_changed(fs);
 		}
 		if (!err)
 			err = open_obj(fs, &cred, obj, fi->flags & ~O_TRUNC, false, nogrow, &h);
@@ -453,7 +461,7 @@ out:
 	}
 	set_open_flags(fi, h);
 	if (fuse_reply_create(req, &e, fi) != 0)
-		undo_refs(fs, obj, 1, h);
+		drop_refs(fs, obj, 1, h);
 	else if (anon)
 		queue_forget(fs, name);
 }
@@ -722,14 +730,14 @@ static void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	set_open_flags(fi, h);
 	if (fuse_reply_open(req, fi) != 0)
-		undo_refs(fs, obj_of(ino), 0, h);
+		drop_refs(fs, obj_of(ino), 0, h);
 }
 
 static void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmfs_fs *fs = fs_of(req);
 
-	undo_refs(fs, obj_of(ino), 0, (struct shmfs_handle *)(uintptr_t)fi->fh);
+	drop_refs(fs, obj_of(ino), 0, (struct shmfs_handle *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -876,6 +884,7 @@ static void dir_free(struct shmfs_dir *d)
 	free(d->names);
 	d->names = NULL;
 	d->count = 0;
+	d->taken = false;
 }
 
 static int dir_collect(struct shmfs_obj *obj, void *ctx)
@@ -897,7 +906,8 @@ static int dir_snapshot(struct shmfs_fs *fs, struct shmfs_dir *d)
 	if (!d->names)
 		return ENOMEM;
 	shmfs_ns_foreach(&fs->ns, dir_collect, d);
-	return d->count == fs->ns.count ? 0 : ENOMEM;
+	d->taken = d->count == fs->ns.count;
+	return d->taken ? 0 : ENOMEM;
 }
 
 static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -911,21 +921,13 @@ static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
 	cred_of(req, &cred);
 	pthread_mutex_lock(&fs->lock);
 	err = shmfs_perm_check(&cred, fs->root_uid, fs->root_gid, fs->root_mode, SHMFS_MAY_READ);
-	if (!err)
-		err = dir_snapshot(fs, d);
 	pthread_mutex_unlock(&fs->lock);
-	if (err) {
-		dir_free(d);
-		free(d);
-		fuse_reply_err(req, err);
+	d = err ? NULL : calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, err ? err : ENOMEM);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
@@ -935,10 +937,8 @@ static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	 */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
-	if (fuse_reply_open(req, fi) != 0) {
-		dir_free(d);
+	if (fuse_reply_open(req, fi) != 0)
 		free(d);
-	}
 }
 
 static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -952,7 +952,8 @@ static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 
 /*
  * Entry i of a listing is ".", "..", then the snapshot's names; its offset
- * is i + 1.  With plus, each listed object takes a lookup count, but only if
+ * is i + 1, which stays valid while the namespace is unchanged (an
+ * unchanged table is walked in the same order).  With plus, each listed object takes a lookup count, but only if
  * its entry fit in the buffer.  Names unlinked since the snapshot are
  * skipped.
  */
@@ -970,7 +971,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
-	if (off == 0)
+	if (off == 0 || !d->taken)
 		err = dir_snapshot(fs, d);
 	for (i = (size_t)off; !err && i < d->count + 2; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->names[i - 2];

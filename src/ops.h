@@ -22,7 +22,7 @@ struct shmfs_fs {
 	mode_t root_mode;
 	uid_t root_uid;
 	gid_t root_gid;
-	struct timespec root_mtime, root_ctime;
+	struct timespec root_time; /* last namespace change: mtime and ctime */
 	struct shmfs_handle *handles; /* every open file */
 	/*
 	 * Names of anonymous objects whose dentries the kernel must drop, so
