@@ -61,7 +61,8 @@ static void setup_data(void)
 
 static void setup_capacity(void)
 {
-	mount_with("size=1m,nr_objects=8");
+	/* One worker (max_threads=1): the limits are also tested that way. */
+	mount_with("size=1m,nr_objects=8,max_threads=1");
 }
 
 static void setup_memory(void)
@@ -1298,6 +1299,11 @@ START_TEST(test_nogrow)
 	ck_assert_int_eq(errno, EFBIG);
 	ck_assert_int_eq(pwrite(fd, buf, 20, PS + sizeof(buf) - 10), 10);
 	ck_assert_int_eq(fd_size(fd), PS + sizeof(buf));
+	/* Other ioctls, and any on the directory, are not ours. */
+	ck_assert_int_eq(ioctl(fd, _IO('S', 99)), -1);
+	ck_assert_int_eq(errno, ENOTTY);
+	ck_assert_int_eq(ioctl(mfd, SHMFS_IOC_NOGROW), -1);
+	ck_assert_int_eq(errno, ENOTTY);
 	close(fd);
 	obj_unlink("nogrow");
 }
@@ -1603,6 +1609,43 @@ START_TEST(test_readdir)
 	for (i = 0; i < 1000 && fs_stat().f_ffree < ffree; i++)
 		pause_ms(1);
 	ck_assert_uint_ge(fs_stat().f_ffree, ffree);
+}
+END_TEST
+
+/* ---- the daemon's workers ---- */
+
+/* Threads of the daemon: the main thread, the forget thread, the workers. */
+static void expect_workers(int workers)
+{
+	char path[64];
+	struct dirent *e;
+	int threads = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)mnt.daemon);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		threads += e->d_name[0] != '.';
+	closedir(d);
+	ck_assert_int_eq(threads, 2 + workers);
+}
+
+/* By default one worker per CPU the daemon may use, at most 8. */
+START_TEST(test_workers_default)
+{
+	cpu_set_t set;
+	int cpus;
+
+	ck_assert_int_eq(sched_getaffinity(mnt.daemon, sizeof(set), &set), 0);
+	cpus = CPU_COUNT(&set);
+	expect_workers(cpus < 2 ? 1 : cpus > 8 ? 8 : cpus);
+}
+END_TEST
+
+START_TEST(test_workers_max_threads)
+{
+	expect_workers(1);
 }
 END_TEST
 
@@ -2075,6 +2118,7 @@ static Suite *daemon_suite(void)
 
 	tc = tcase_create("data");
 	tcase_add_unchecked_fixture(tc, setup_data, teardown);
+	tcase_add_test(tc, test_workers_default);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_mmap_shared);
 	tcase_add_test(tc, test_mmap_private);
@@ -2101,6 +2145,7 @@ static Suite *daemon_suite(void)
 
 	tc = tcase_create("capacity");
 	tcase_add_unchecked_fixture(tc, setup_capacity, teardown);
+	tcase_add_test(tc, test_workers_max_threads);
 	tcase_add_test(tc, test_capacity_space);
 	tcase_add_test(tc, test_capacity_objects);
 	tcase_add_test(tc, test_capacity_mapping_keeps);

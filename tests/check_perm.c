@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -573,6 +574,35 @@ static int create_in_closed_root(void *arg)
 	return failures;
 }
 
+/*
+ * The root directory's mode governs listing it (EACCES) and only its owner
+ * or root may chmod or chown it (EPERM).  Uid 1002 is in the "other" class
+ * of the mode 0750 root owned by 1000:1001; uid 1000 owns it.
+ */
+static int list_closed_root(void *arg)
+{
+	DIR *d = opendir(mnt.mnt);
+
+	expect(d ? 0 : -1, EACCES, "opendir of a mode 0750 root as other");
+	if (d)
+		closedir(d);
+	expect(chmod(mnt.mnt, 0777), EPERM, "chmod of the root as other");
+	expect(chown(mnt.mnt, 1002, -1), EPERM, "chown of the root as other");
+	return failures;
+}
+
+static int chmod_own_root(void *arg)
+{
+	DIR *d = opendir(mnt.mnt);
+
+	expect(d ? 0 : -1, 0, "opendir of the root as its owner");
+	if (d)
+		closedir(d);
+	expect(chmod(mnt.mnt, 0700), 0, "chmod of the root as its owner");
+	expect(chmod(mnt.mnt, 0750), 0, "chmod of the root back");
+	return failures;
+}
+
 START_TEST(test_root_dir_options)
 {
 	struct stat st;
@@ -584,6 +614,11 @@ START_TEST(test_root_dir_options)
 	run_as(1002, 1002, 0, NULL, create_in_closed_root);
 	ck_assert_int_eq(stat(path("outsider2"), &st), -1);
 	ck_assert_int_eq(errno, ENOENT);
+	run_as(1002, 1002, 0, NULL, list_closed_root);
+	run_as(1000, 1000, 0, NULL, chmod_own_root);
+	ck_assert_int_eq(stat(mnt.mnt, &st), 0);
+	ck_assert_int_eq(st.st_mode, S_IFDIR | 0750);
+	ck_assert_int_eq(st.st_uid, 1000);
 }
 END_TEST
 
