@@ -379,39 +379,41 @@ static double file_kernel_bytes(int f, int fd, unsigned long long size)
 	       (f == FS_PT ? (double)st.st_blocks * 512.0 : 0);
 }
 
-/* A process's VmRSS in KiB, or -1. */
-static long long rss_kib(pid_t pid)
+/*
+ * The number after "key" on the first line of /proc/PID/file that starts
+ * with it, or -1.  ("unlimited" reads as 0.)
+ */
+static long long proc_number(pid_t pid, const char *file, const char *key)
 {
 	char path[64], line[256];
 	long long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atoll(line + 6);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)) == 0) {
+			v = atoll(line + strlen(key));
+			break;
+		}
+	}
 	fclose(f);
 	return v;
+}
+
+/* A process's VmRSS in KiB, or -1. */
+static long long rss_kib(pid_t pid)
+{
+	return proc_number(pid, "status", "VmRSS:");
 }
 
 /* A process's soft limit of open files, or -1 if unknown or unlimited. */
 static long nofile_limit(pid_t pid)
 {
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
+	long v = (long)proc_number(pid, "limits", "Max open files");
 
-	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Max open files", 14) == 0)
-			v = atol(line + 14); /* "unlimited" reads as 0 */
-	fclose(f);
 	return v > 0 ? v : -1;
 }
 
