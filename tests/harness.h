@@ -1,7 +1,7 @@
 /*
  * harness.h: helpers shared by the integration tests: mount a real shmfs
  * daemon in a temporary directory, run code as another user, read the
- * daemon's memory use.
+ * daemon's memory use, pass descriptors, and Check assertions on errno.
  */
 #ifndef SHMFS_HARNESS_H
 #define SHMFS_HARNESS_H
@@ -44,5 +44,39 @@ long harness_rss_kib(pid_t pid);
 
 /* Runs a shell command; returns its exit status, or -1. */
 int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Passes descriptor fd over a Unix socket (SCM_RIGHTS): 0 or -1. */
+int harness_send_fd(int sock, int fd);
+/* Receives a descriptor passed with harness_send_fd(), or -1. */
+int harness_recv_fd(int sock);
+
+/*
+ * For Check tests (which include check.h, errno.h and string.h): asserts
+ * that call fails with -1 and errno err.
+ */
+#define ck_fails(call, err)                                                \
+	do {                                                               \
+		long r_;                                                   \
+		int e_;                                                    \
+		errno = 0;                                                 \
+		r_ = (long)(call);                                         \
+		e_ = errno;                                                \
+		ck_assert_msg(r_ == -1 && e_ == (err),                     \
+			      "%s: returned %ld, errno %d (%s); want -1, " \
+			      "errno %d (%s)",                             \
+			      #call, r_, e_, strerror(e_), (err),          \
+			      strerror(err));                              \
+	} while (0)
+
+/* Asserts that call succeeds (>= 0) and returns its result. */
+#define ck_ok(call)                                                       \
+	({                                                                \
+		long r_;                                                  \
+		errno = 0;                                                \
+		r_ = (long)(call);                                        \
+		ck_assert_msg(r_ >= 0, "%s: returned %ld, errno %d (%s)", \
+			      #call, r_, errno, strerror(errno));         \
+		r_;                                                       \
+	})
 
 #endif
