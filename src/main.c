@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
@@ -54,36 +55,46 @@ static void write_sysfs(const char *dir, const char *file, const char *value)
 }
 
 /*
+ * The device of the mount at mountpoint, from mountinfo: asking the mount
+ * itself would need the session loop, which is not running yet.  0 if not
+ * found.
+ */
+static dev_t mount_device(const char *mountpoint)
+{
+	char line[2 * PATH_MAX];
+	unsigned maj, min;
+	dev_t dev = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[PATH_MAX];
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		unescape_mountinfo(mnt);
+		if (strcmp(mnt, mountpoint) == 0)
+			dev = makedev(maj, min); /* the last one is ours */
+	}
+	fclose(f);
+	return dev;
+}
+
+/*
  * A FUSE mount's backing device starts with strict dirty-page limits (about
  * 1% of memory), which makes re-dirtying mapped shared memory ~100x slower
  * than tmpfs, and with 128 KiB of readahead, which splits the first touch
  * of a large mapping into many READs.  Objects live in memory anyway, so as
- * root lift both.  The device is found in mountinfo: asking the mount
- * itself would need the session loop, which is not running yet.
+ * root lift both.
  */
-static void tune_backing_device(const char *mountpoint)
+static void tune_backing_device(dev_t dev)
 {
-	char line[2 * PATH_MAX], dev[32] = "", bdi[64];
-	FILE *f;
+	char bdi[64];
 
-	if (geteuid() != 0)
+	if (geteuid() != 0 || !dev)
 		return;
-	f = fopen("/proc/self/mountinfo", "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char majmin[32], mnt[PATH_MAX];
-
-		if (sscanf(line, "%*u %*u %31s %*s %4095s", majmin, mnt) != 2)
-			continue;
-		unescape_mountinfo(mnt);
-		if (strcmp(mnt, mountpoint) == 0)
-			snprintf(dev, sizeof(dev), "%s", majmin); /* the last one is ours */
-	}
-	fclose(f);
-	if (!*dev)
-		return;
-	snprintf(bdi, sizeof(bdi), "/sys/class/bdi/%s", dev);
+	snprintf(bdi, sizeof(bdi), "/sys/class/bdi/%u:%u", major(dev), minor(dev));
 	write_sysfs(bdi, "strict_limit", "0");
 	write_sysfs(bdi, "max_ratio", "100");
 	write_sysfs(bdi, "read_ahead_kb", "1024"); /* one READ of max_pages */
@@ -157,7 +168,8 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(se, cmd.mountpoint) != 0)
 		goto out_signals;
-	tune_backing_device(cmd.mountpoint);
+	fs.dev = mount_device(cmd.mountpoint);
+	tune_backing_device(fs.dev);
 	fuse_daemonize(cmd.foreground);
 	/* After daemonizing: threads do not survive its fork. */
 	err = shmfs_fs_start(&fs, se);

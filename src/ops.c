@@ -8,6 +8,8 @@
  * is the address of a struct shmfs_obj, valid while the kernel holds a
  * lookup count on it.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -17,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "codec.h"
+#include "mappings.h"
 #include "ops.h"
 #include "perm.h"
 #include "proto.h"
@@ -191,14 +194,17 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 
 /* ---- Namespace ---- */
 
-static bool is_anon_name(const char *name, bool *nogrow)
+static bool has_prefix(const char *name, const char *prefix)
 {
-	if (strncmp(name, SHMFS_ANON_PREFIX, strlen(SHMFS_ANON_PREFIX)) == 0) {
-		*nogrow = true;
-		return true;
-	}
-	*nogrow = false;
-	return strncmp(name, SHMFS_MEMFD_PREFIX, strlen(SHMFS_MEMFD_PREFIX)) == 0;
+	return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+/* Is name an anonymous create (proto.h), and of which kind? */
+static bool is_anon_name(const char *name, bool *nogrow, bool *sealable)
+{
+	*nogrow = has_prefix(name, SHMFS_ANON_PREFIX);
+	*sealable = has_prefix(name, SHMFS_SEALABLE_PREFIX);
+	return *nogrow || *sealable || has_prefix(name, SHMFS_MEMFD_PREFIX);
 }
 
 /* Checks a name that is to become an object's name: 0, ENAMETOOLONG or EINVAL. */
@@ -280,6 +286,15 @@ static void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 	fuse_reply_none(req);
 }
 
+/* F_SEAL_GROW and F_SEAL_SHRINK against a change of size: 0 or EPERM. */
+static int seals_allow_resize(const struct shmfs_obj *obj, uint64_t size)
+{
+	if ((size > obj->size && (obj->seals & F_SEAL_GROW)) ||
+	    (size < obj->size && (obj->seals & F_SEAL_SHRINK)))
+		return EPERM;
+	return 0;
+}
+
 /*
  * Opens obj for the access mode in flags; O_TRUNC truncates (and, as on
  * Linux, needs write permission even with O_RDONLY).  The creator of a new
@@ -313,7 +328,9 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 	if (!h)
 		return ENOMEM;
 	if (flags & O_TRUNC) {
-		err = shmfs_obj_resize(&fs->store, obj, 0);
+		err = seals_allow_resize(obj, 0);
+		if (!err)
+			err = shmfs_obj_resize(&fs->store, obj, 0);
 		if (err) {
 			free(h);
 			return err;
@@ -419,7 +436,7 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	struct shmfs_obj *obj = NULL;
 	struct shmfs_handle *h = NULL;
 	struct fuse_entry_param e;
-	bool nogrow, anon = is_anon_name(name, &nogrow);
+	bool nogrow, sealable, anon = is_anon_name(name, &nogrow, &sealable);
 	int err = anon ? 0 : check_new_name(name);
 
 	if (err)
@@ -434,6 +451,10 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	} else {
 		obj = shmfs_obj_new(&fs->store, mode, cred.uid, cred.gid);
 		err = obj ? 0 : errno;
+		if (obj && sealable) {
+			obj->seals = 0;
+			obj->ino |= SHMFS_INO_SEALABLE;
+		}
 		if (!err && !anon) {
 			err = shmfs_ns_insert(&fs->ns, name, obj);
 			if (!err)
@@ -658,6 +679,8 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	}
 	err = setattr_check(&cred, obj->uid, obj->gid, obj->mode, attr, to_set, fi != NULL);
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
+		err = seals_allow_resize(obj, (uint64_t)attr->st_size);
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)attr->st_size);
 	if (err)
 		goto out;
@@ -770,13 +793,18 @@ static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 		/*
 		 * Writeback of mapped pages: the kernel never writes past the size
 		 * it knows, which is ours, and the space was promised when the
-		 * object grew, so this cannot fail.
+		 * object grew, so this cannot fail.  Seals do not apply: these
+		 * pages were dirtied before any F_SEAL_WRITE, which needs every
+		 * writable mapping gone.
 		 */
 		n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, false);
 		if (n == -EFBIG)
 			n = 0;
 		if (n >= 0)
 			n = (ssize_t)size;
+	} else if ((obj->seals & F_SEAL_WRITE) ||
+		   (!h->nogrow && (obj->seals & F_SEAL_GROW) && (uint64_t)off + size > obj->size)) {
+		n = -EPERM;
 	} else {
 		n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, !h->nogrow);
 	}
@@ -817,10 +845,18 @@ static void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
-		shmfs_obj_punch(&fs->store, obj, (uint64_t)off, (uint64_t)len);
-	else if (!(mode & FALLOC_FL_KEEP_SIZE) && (uint64_t)(off + len) > obj->size)
-		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)(off + len));
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		if (obj->seals & F_SEAL_WRITE)
+			err = EPERM;
+		else
+			shmfs_obj_punch(&fs->store, obj, (uint64_t)off, (uint64_t)len);
+	} else if ((uint64_t)(off + len) > obj->size) {
+		/* As Linux's memfds: F_SEAL_GROW refuses even with KEEP_SIZE. */
+		if (obj->seals & F_SEAL_GROW)
+			err = EPERM;
+		else if (!(mode & FALLOC_FL_KEEP_SIZE))
+			err = shmfs_obj_resize(&fs->store, obj, (uint64_t)(off + len));
+	}
 	/* Space within the size is promised already: nothing else to reserve. */
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
@@ -859,20 +895,90 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_lseek(req, (off_t)res);
 }
 
+/* ---- Seals ---- */
+
+#define KNOWN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/*
+ * F_ADD_SEALS.  F_SEAL_WRITE needs every writable shared mapping gone, and
+ * only /proc knows them.  Walking it may block on a process that waits for
+ * this daemon, so it runs without the lock, the object marked meanwhile so
+ * that the shim refuses new writable mappings.  Returns 0 or an errno.
+ */
+static int add_seals(struct shmfs_fs *fs, struct shmfs_obj *obj, uint32_t seals)
+{
+	bool look = false;
+	int err = 0, busy;
+
+	if (seals & ~KNOWN_SEALS)
+		return EINVAL;
+	pthread_mutex_lock(&fs->lock);
+	if (obj->seals & F_SEAL_SEAL)
+		err = EPERM;
+	else if (!(seals & F_SEAL_WRITE) || (obj->seals & F_SEAL_WRITE))
+		obj->seals |= seals;
+	else
+		look = true;
+	obj->write_seals_pending += look;
+	pthread_mutex_unlock(&fs->lock);
+	if (!look)
+		return err;
+
+	/* Without the device, mappings cannot be ruled out: refuse. */
+	busy = fs->dev ? shmfs_find_writable_mapping("/proc", fs->dev, obj->ino) : 1;
+	pthread_mutex_lock(&fs->lock);
+	obj->write_seals_pending--;
+	if (busy)
+		err = EBUSY;
+	else if (obj->seals & F_SEAL_SEAL) /* sealed by another caller meanwhile */
+		err = EPERM;
+	else
+		obj->seals |= seals;
+	pthread_mutex_unlock(&fs->lock);
+	return err;
+}
+
 static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 			size_t in_bufsz, size_t out_bufsz)
 {
 	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_obj *obj = obj_of(ino);
+	uint32_t seals;
+	int err;
 
-	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID || cmd != SHMFS_IOC_NOGROW) {
+	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	pthread_mutex_lock(&fs->lock);
-	((struct shmfs_handle *)(uintptr_t)fi->fh)->nogrow = true;
-	pthread_mutex_unlock(&fs->lock);
-	fuse_reply_ioctl(req, 0, NULL, 0);
+	switch (cmd) {
+	case SHMFS_IOC_NOGROW:
+		pthread_mutex_lock(&fs->lock);
+		((struct shmfs_handle *)(uintptr_t)fi->fh)->nogrow = true;
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	case SHMFS_IOC_GET_SEALS:
+		pthread_mutex_lock(&fs->lock);
+		seals = obj->seals | (obj->write_seals_pending ? SHMFS_SEAL_WRITE_PENDING : 0);
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_ioctl(req, 0, &seals, sizeof(seals));
+		return;
+	case SHMFS_IOC_ADD_SEALS:
+		if (in_bufsz != sizeof(seals)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&seals, in_buf, sizeof(seals));
+		err = add_seals(fs, obj, seals);
+		if (err)
+			fuse_reply_err(req, err);
+		else
+			fuse_reply_ioctl(req, 0, NULL, 0);
+		return;
+	default:
+		fuse_reply_err(req, ENOTTY);
+	}
 }
 
 /* ---- Directory ---- */

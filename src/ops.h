@@ -34,6 +34,7 @@ struct shmfs_fs {
 	pthread_cond_t forget_cond;
 	struct shmfs_forgettable *forget_queue;
 	bool forget_running, forget_stop;
+	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
 	void *zeros; /* read-only zero pages that answer reads of holes */
 	size_t zeros_len;
 };

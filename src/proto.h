@@ -9,6 +9,7 @@
 #define SHMFS_PROTO_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 
 /*
@@ -27,9 +28,21 @@
  * debugging only (it shows in /proc/PID/fd).
  *   SHMFS_ANON_PREFIX:  SHM_ANON, descriptors never grow the object.
  *   SHMFS_MEMFD_PREFIX: memfd_create, writes grow the object.
+ *   SHMFS_SEALABLE_PREFIX: memfd_create with MFD_ALLOW_SEALING: as
+ *     SHMFS_MEMFD_PREFIX, but the object starts without seals.
+ * Every other object starts with F_SEAL_SEAL and can never be sealed.
  */
 #define SHMFS_ANON_PREFIX "%anon"
 #define SHMFS_MEMFD_PREFIX "%memfd"
+#define SHMFS_SEALABLE_PREFIX "%sealable"
+
+/*
+ * Objects that can take seals have this bit in st_ino, so the shim's mmap
+ * wrapper learns from an fstat, without a round trip, that a descriptor
+ * needs the seal check.  Inode numbers are counted from 2 and never get
+ * near it.
+ */
+#define SHMFS_INO_SEALABLE (UINT64_C(1) << 62)
 
 /*
  * Marks an open file as a shm descriptor: its writes never extend the
@@ -45,5 +58,17 @@
  * FUSE files do not support); it stays visible in F_GETFL, inert.
  */
 #define SHMFS_OPEN_NOGROW O_ASYNC
+
+/*
+ * Seals (F_ADD_SEALS and F_GET_SEALS, which the kernel refuses on FUSE
+ * files, so the shim sends these instead).  GET answers the object's seals,
+ * plus SHMFS_SEAL_WRITE_PENDING while an F_SEAL_WRITE is being added: the
+ * shim's mmap wrapper treats that as sealed, so no writable mapping slips
+ * in while the daemon looks for existing ones.  ADD answers 0 or the errno
+ * of F_ADD_SEALS.
+ */
+#define SHMFS_IOC_GET_SEALS _IOR('S', 2, uint32_t)
+#define SHMFS_IOC_ADD_SEALS _IOW('S', 3, uint32_t)
+#define SHMFS_SEAL_WRITE_PENDING (UINT32_C(1) << 31)
 
 #endif

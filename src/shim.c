@@ -8,10 +8,12 @@
  * atomicity.  The write family is wrapped too: a shm descriptor never grows
  * and a write at its end must return 0, which a FUSE daemon cannot answer
  * (the kernel turns a zero-byte WRITE reply into EIO), so the daemon answers
- * EFBIG and the wrappers turn that into 0.
+ * EFBIG and the wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
+ * and F_GET_SEALS on FUSE files, so fcntl is wrapped to ask the daemon, and
+ * mmap to refuse writable shared mappings of write-sealed objects.
  *
  * Sections: real symbols, reading names safely, the mount, the shm calls,
- * the write wrappers.  Which symbols are exported, under which versions:
+ * the write wrappers, seals.  Which symbols are exported, under which versions:
  * libshmfs.map.  The library works preloaded or linked; every entry point
  * may be called before its constructors ran and from any thread.
  */
@@ -23,13 +25,17 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -106,7 +112,28 @@ static ssize_t shim_sys_pwritev2(int fd, const struct iovec *iov, int cnt,
 	return shim_sys_pwritev64v2(fd, iov, cnt, off, flags);
 }
 
+static int shim_sys_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static void *shim_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
+			   off_t off)
+{
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
 static struct {
+	__typeof__(fcntl) *fcntl;
+	__typeof__(fcntl64) *fcntl64;
+	__typeof__(mmap) *mmap;
+	__typeof__(mmap64) *mmap64;
 	__typeof__(write) *write;
 	__typeof__(writev) *writev;
 	__typeof__(pwrite) *pwrite;
@@ -116,6 +143,10 @@ static struct {
 	__typeof__(pwritev2) *pwritev2;
 	__typeof__(pwritev64v2) *pwritev64v2;
 } shim_real = {
+	.fcntl = shim_sys_fcntl,
+	.fcntl64 = shim_sys_fcntl,
+	.mmap = shim_sys_mmap,
+	.mmap64 = shim_sys_mmap,
 	.write = shim_sys_write,
 	.writev = shim_sys_writev,
 	.pwrite = shim_sys_pwrite,
@@ -142,6 +173,10 @@ static void shim_resolve_once(void)
 	int saved = errno;
 
 	shim_resolving = 1;
+	SHIM_RESOLVE(fcntl);
+	SHIM_RESOLVE(fcntl64);
+	SHIM_RESOLVE(mmap);
+	SHIM_RESOLVE(mmap64);
 	SHIM_RESOLVE(write);
 	SHIM_RESOLVE(writev);
 	SHIM_RESOLVE(pwrite);
@@ -461,11 +496,23 @@ static int shim_do_memfd(const char *name, unsigned int flags)
 	for (char *p = tag; *p; p++)
 		if (*p == '/')
 			*p = '_';
-	/* XXX MFD_ALLOW_SEALING is accepted; seals come with the daemon's
-	 * support for them. */
-	return shim_create_anon(SHMFS_MEMFD_PREFIX, tag,
+	return shim_create_anon(flags & MFD_ALLOW_SEALING ? SHMFS_SEALABLE_PREFIX :
+							    SHMFS_MEMFD_PREFIX,
+				tag,
 				O_RDWR | (flags & MFD_CLOEXEC ? O_CLOEXEC : 0),
 				0);
+}
+
+/*
+ * SHMFS_NATIVE_MEMFD=1 makes memfd_create the kernel's own, for programs
+ * that hand memfds to processes without the shim (a compositor, say),
+ * which would see F_GET_SEALS fail on a shmfs descriptor.
+ */
+static bool shim_native_memfd(void)
+{
+	const char *v = getenv("SHMFS_NATIVE_MEMFD");
+
+	return v && *v && strcmp(v, "0") != 0;
 }
 
 /*
@@ -513,6 +560,8 @@ SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
 	int saved = errno;
 
+	if (shim_native_memfd())
+		return (int)syscall(SYS_memfd_create, name, flags);
 	return shim_return(shim_do_memfd(name, flags), saved);
 }
 
@@ -676,4 +725,119 @@ SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
 	shim_resolve();
 	n = shim_real.pwritev64v2(fd, iov, cnt, off, flags);
 	return shim_write_result(n, fd, off, saved);
+}
+
+/* ---- Seals --------------------------------------------------------------- */
+
+/*
+ * Asks the daemon for fd's seals if fd may be a shmfs object: a regular
+ * file on an anonymous device (FUSE's kind), with sealable_only, one whose
+ * inode number marks it sealable (proto.h).  Returns the seals, or -1 if fd
+ * is not a shmfs object (the daemon of another filesystem answers ENOTTY) or
+ * a negative errno.
+ */
+static long shim_get_seals(int fd, bool sealable_only)
+{
+	struct stat st;
+	uint32_t seals;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || major(st.st_dev) != 0 ||
+	    (sealable_only && !(st.st_ino & SHMFS_INO_SEALABLE)))
+		return -1;
+	if (ioctl(fd, SHMFS_IOC_GET_SEALS, &seals) != 0)
+		return errno == ENOTTY ? -1 : -errno;
+	return seals;
+}
+
+/*
+ * F_GET_SEALS and F_ADD_SEALS on a shmfs object: sets *ret as fcntl would
+ * and returns true; false for any other descriptor, which goes to the real
+ * fcntl.  Runs only for these two commands.
+ */
+static bool shim_seals_fcntl(int fd, int cmd, void *arg, int *ret)
+{
+	uint32_t add = (uint32_t)(uintptr_t)arg;
+	long seals = shim_get_seals(fd, false);
+
+	if (seals == -1)
+		return false;
+	if (seals < 0) {
+		errno = (int)-seals;
+		*ret = -1;
+	} else if (cmd == F_GET_SEALS) {
+		*ret = (int)(seals & ~SHMFS_SEAL_WRITE_PENDING);
+	} else {
+		*ret = ioctl(fd, SHMFS_IOC_ADD_SEALS, &add) == 0 ? 0 : -1;
+	}
+	return true;
+}
+
+/*
+ * fcntl's third argument is an int or a pointer; both travel in the same
+ * register, so taking it as a pointer and passing it on loses nothing.
+ */
+#define SHIM_FCNTL_BODY(real)                                                \
+	va_list ap;                                                          \
+	void *arg;                                                           \
+	int ret;                                                             \
+                                                                             \
+	va_start(ap, cmd);                                                   \
+	arg = va_arg(ap, void *);                                            \
+	va_end(ap);                                                          \
+	if (__builtin_expect(cmd == F_GET_SEALS || cmd == F_ADD_SEALS, 0) && \
+	    shim_seals_fcntl(fd, cmd, arg, &ret))                            \
+		return ret;                                                  \
+	shim_resolve();                                                      \
+	return shim_real.real(fd, cmd, arg)
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	SHIM_FCNTL_BODY(fcntl);
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	SHIM_FCNTL_BODY(fcntl64);
+}
+
+/*
+ * A writable shared mapping of a write-sealed object is refused: true, with
+ * errno EACCES.  Costs an fstat, answered from the kernel's attribute
+ * cache, for writable shared mappings of files, and nothing for any other
+ * mapping.
+ */
+static bool shim_mmap_refused(int prot, int flags, int fd)
+{
+	int type = flags & MAP_TYPE, saved = errno;
+	long seals;
+
+	if (__builtin_expect(!(prot & PROT_WRITE) || (flags & MAP_ANONYMOUS) || fd < 0 ||
+				     (type != MAP_SHARED && type != MAP_SHARED_VALIDATE),
+			     1))
+		return false;
+	seals = shim_get_seals(fd, true);
+	if (seals > 0 && (seals & (F_SEAL_WRITE | SHMFS_SEAL_WRITE_PENDING))) {
+		errno = EACCES;
+		return true;
+	}
+	errno = saved;
+	return false;
+}
+
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	if (shim_mmap_refused(prot, flags, fd))
+		return MAP_FAILED;
+	shim_resolve();
+	return shim_real.mmap(addr, len, prot, flags, fd, off);
+}
+
+SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t off)
+{
+	if (shim_mmap_refused(prot, flags, fd))
+		return MAP_FAILED;
+	shim_resolve();
+	return shim_real.mmap64(addr, len, prot, flags, fd, off);
 }

@@ -7,7 +7,10 @@
  * 64 pool page numbers (256 bytes for 256 KiB of data).  Empty subtrees are
  * NULL, so a sparse 1 TiB object costs nothing until written.
  */
+#include "config.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -222,6 +225,7 @@ struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, 
 	obj->mode = mode & 0777;
 	obj->uid = uid;
 	obj->gid = gid;
+	obj->seals = F_SEAL_SEAL;
 	shmfs_now(&obj->mtime);
 	obj->atime = obj->ctime = obj->mtime;
 	obj->all_next = st->all;

@@ -37,6 +37,8 @@ struct shmfs_obj {
 	uid_t uid;
 	gid_t gid;
 	mode_t mode; /* permission bits only */
+	uint32_t seals; /* F_SEAL_* bits; new objects get F_SEAL_SEAL */
+	uint32_t write_seals_pending; /* F_SEAL_WRITE additions under way (ops.c) */
 
 	/* References */
 	uint64_t nlookup; /* the kernel's lookup count */

@@ -64,11 +64,12 @@ for want in 'GLIBC_2.34  shm_open' '(GLIBC_2.2.5) shm_open' \
 	'GLIBC_2.34  shm_unlink' '(GLIBC_2.2.5) shm_unlink' \
 	'GLIBC_2.27  memfd_create' 'GLIBC_2.2.5 write' 'GLIBC_2.2.5 pwrite' \
 	'GLIBC_2.2.5 writev' 'GLIBC_2.10  pwritev' 'GLIBC_2.26  pwritev2' \
-	'SHMFS_0     shm_rename'; do
+	'GLIBC_2.2.5 fcntl' 'GLIBC_2.28  fcntl64' 'GLIBC_2.2.5 mmap' \
+	'GLIBC_2.2.5 mmap64' 'SHMFS_0     shm_rename'; do
 	grep -qF "$want" <<<"$syms" || shmfs_die "objdump -T $shim lacks '$want'"
 done
 extra=$(awk '$2 == "g" && $4 == ".text" { print $NF }' <<<"$syms" | sort -u |
-	grep -vxE 'shm_open|shm_unlink|shm_rename|memfd_create|write|writev|pwrite|pwrite64|pwritev|pwritev64|pwritev2|pwritev64v2' || true)
+	grep -vxE 'shm_open|shm_unlink|shm_rename|memfd_create|write|writev|pwrite|pwrite64|pwritev|pwritev64|pwritev2|pwritev64v2|fcntl|fcntl64|mmap|mmap64' || true)
 expect_eq "libshmfs.so exports only the API" "$extra" ""
 ok "objdump -T shows every symbol version"
 
@@ -117,6 +118,31 @@ expect_eq "python: the creator sees the other process's write" \
 	"$(tail -n 1 "$work/creator.out")" "FROM python"
 [ ! -e "$MNT/shmfs_py" ] || shmfs_die "python: the object outlived its unlink"
 ok "python: unlink removes the file"
+
+# ---- Python's own fcntl and mmap on a sealed memfd ----
+seal_script='
+import errno, fcntl, mmap, os
+fd = os.memfd_create("py", os.MFD_ALLOW_SEALING)
+print(os.readlink(f"/proc/self/fd/{fd}").startswith(os.environ["SHMFS_MOUNT"] + "/"))
+os.write(fd, b"sealed data")
+fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK)
+print(fcntl.fcntl(fd, fcntl.F_GET_SEALS))
+for attempt in (lambda: os.write(fd, b"x"),
+		lambda: mmap.mmap(fd, 11, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)):
+	try:
+		attempt()
+	except PermissionError as e:
+		print(errno.errorcode[e.errno])
+print(mmap.mmap(fd, 11, mmap.MAP_SHARED, mmap.PROT_READ)[:].decode())
+'
+got=$(foreign pre "$python" -c "$seal_script" 2>&1) || shmfs_die "python seals: $got"
+expect_eq "python: memfd seals through fcntl, refused write and mmap" "$got" \
+	"$(printf 'True\n10\nEPERM\nEACCES\nsealed data')"
+got=$(SHMFS_NATIVE_MEMFD=1 foreign pre "$python" -c "$seal_script" 2>&1) ||
+	shmfs_die "python seals, native: $got"
+# (Linux refuses the mapping with EPERM where FreeBSD says EACCES.)
+expect_eq "python: SHMFS_NATIVE_MEMFD=1 gives the kernel's memfd and seals" "$got" \
+	"$(printf 'False\n10\nEPERM\nEPERM\nsealed data')"
 
 # ---- (2) A plain C program bound to glibc (tests/shm_prog) ----
 if readelf -d "$prog" | grep -q libshmfs; then
