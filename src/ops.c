@@ -1069,7 +1069,9 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 	struct shmfs_fs *fs = fs_of(req);
 	struct shmfs_dir *d = (struct shmfs_dir *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
-	size_t pos = 0, i;
+	/* READDIRPLUS: the objects given a lookup count, to undo if the reply fails. */
+	struct shmfs_obj **counted = NULL;
+	size_t pos = 0, ncounted = 0, i;
 	int err = 0;
 
 	if (!buf) {
@@ -1102,19 +1104,27 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 						 (off_t)i + 1);
 		if (need > size - pos)
 			break;
-		pos += need;
-		if (plus && obj)
+		if (plus && obj) {
+			struct shmfs_obj **more = realloc(counted, (ncounted + 1) * sizeof(*counted));
+
+			if (!more) {
+				err = ncounted || pos ? 0 : ENOMEM; /* send what fits so far */
+				break;
+			}
+			counted = more;
+			counted[ncounted++] = obj;
 			obj->nlookup++;
+		}
+		pos += need;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	/*
-	 * XXX if this reply cannot be sent, the lookup counts taken for its
-	 * entries leak and those objects live until unmount.
-	 */
 	if (err)
 		fuse_reply_err(req, err);
-	else
-		fuse_reply_buf(req, buf, pos);
+	else if (fuse_reply_buf(req, buf, pos) != 0)
+		/* The kernel never saw these entries: it will not forget them. */
+		for (i = 0; i < ncounted; i++)
+			drop_refs(fs, counted[i], 1, NULL);
+	free(counted);
 	free(buf);
 }
 
