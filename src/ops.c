@@ -57,10 +57,17 @@ struct shmfs_dir {
 	bool taken;
 };
 
-/* A name queued for fuse_lowlevel_notify_inval_entry(). */
-struct shmfs_forgettable {
-	struct shmfs_forgettable *next;
-	size_t len;
+/*
+ * A notification for the notify thread to send: drop the dentry of name
+ * (fuse_lowlevel_notify_inval_entry), or, if obj is set, drop obj's cached
+ * pages in [off, off + len) (fuse_lowlevel_notify_inval_inode); obj is held
+ * by a lookup count until then.
+ */
+struct shmfs_notice {
+	struct shmfs_notice *next;
+	struct shmfs_obj *obj;
+	off_t off, len;
+	size_t name_len;
 	char name[];
 };
 
@@ -360,46 +367,78 @@ static void set_open_flags(struct fuse_file_info *fi, struct shmfs_handle *h)
 /*
  * The kernel keeps the dentry CREATE made for an anonymous object, and with
  * it the object, until memory runs short.  Asking it to drop the dentry
- * lets the object go at its last close.  The request waits for the
- * creating open to finish, so it is made from the forget thread.
+ * lets the object go at its last close.  Notifications wait for the kernel
+ * (here for the creating open to finish), so the notify thread sends them.
  */
-static void queue_forget(struct shmfs_fs *fs, const char *name)
+static void queue_forget_name(struct shmfs_fs *fs, const char *name)
 {
 	size_t len = strlen(name);
-	struct shmfs_forgettable *f = malloc(sizeof(*f) + len + 1);
+	struct shmfs_notice *n = calloc(1, sizeof(*n) + len + 1);
 
-	if (!f)
+	if (!n)
 		return; /* XXX then the object lives until the kernel prunes dentries */
-	f->len = len;
-	memcpy(f->name, name, len + 1);
+	n->name_len = len;
+	memcpy(n->name, name, len + 1);
 	pthread_mutex_lock(&fs->lock);
-	f->next = fs->forget_queue;
-	fs->forget_queue = f;
-	pthread_cond_signal(&fs->forget_cond);
+	n->next = fs->notify_queue;
+	fs->notify_queue = n;
+	pthread_cond_signal(&fs->notify_cond);
 	pthread_mutex_unlock(&fs->lock);
 }
 
-static void *forget_main(void *arg)
+/*
+ * A WRITE the daemon refuses has already been copied into the kernel's
+ * page cache, where other processes' mappings see it until the pages are
+ * read again.  Dropping the pages makes those mappings fault the true bytes
+ * back in, so a refused write (to a sealed object, say) shows for moments
+ * only.  The drop waits for page locks held by requests in flight, so the
+ * notify thread does it.  Called with the lock held.
+ */
+static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t off, size_t len)
+{
+	struct shmfs_notice *n;
+
+	if ((uint64_t)off >= obj->size)
+		return; /* pages past the end are never mapped */
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return; /* XXX then mappings show the refused bytes until re-read */
+	n->obj = obj;
+	n->off = off;
+	n->len = (off_t)len;
+	obj->nlookup++;
+	n->next = fs->notify_queue;
+	fs->notify_queue = n;
+	pthread_cond_signal(&fs->notify_cond);
+}
+
+static void *notify_main(void *arg)
 {
 	struct shmfs_fs *fs = arg;
 
 	pthread_mutex_lock(&fs->lock);
 	for (;;) {
-		struct shmfs_forgettable *f = fs->forget_queue;
-		bool stopping = fs->forget_stop;
+		struct shmfs_notice *n = fs->notify_queue;
+		bool stopping = fs->notify_stop;
 
-		if (!f) {
+		if (!n) {
 			if (stopping)
 				break;
-			pthread_cond_wait(&fs->forget_cond, &fs->lock);
+			pthread_cond_wait(&fs->notify_cond, &fs->lock);
 			continue;
 		}
-		fs->forget_queue = f->next;
+		fs->notify_queue = n->next;
 		pthread_mutex_unlock(&fs->lock);
 		/* ENOENT (already dropped) and ENOTCONN (unmounted) are fine. */
-		if (!stopping)
-			fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, f->name, f->len);
-		free(f);
+		if (!n->obj && !stopping)
+			fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, n->name, n->name_len);
+		if (n->obj) {
+			if (!stopping)
+				fuse_lowlevel_notify_inval_inode(fs->se, (fuse_ino_t)(uintptr_t)n->obj,
+								 n->off, n->len);
+			drop_refs(fs, n->obj, 1, NULL);
+		}
+		free(n);
 		pthread_mutex_lock(&fs->lock);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -411,21 +450,21 @@ int shmfs_fs_start(struct shmfs_fs *fs, struct fuse_session *se)
 	int err;
 
 	fs->se = se;
-	err = pthread_create(&fs->forget_thread, NULL, forget_main, fs);
-	fs->forget_running = err == 0;
+	err = pthread_create(&fs->notify_thread, NULL, notify_main, fs);
+	fs->notify_running = err == 0;
 	return err;
 }
 
 void shmfs_fs_stop(struct shmfs_fs *fs)
 {
-	if (!fs->forget_running)
+	if (!fs->notify_running)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	fs->forget_stop = true;
-	pthread_cond_signal(&fs->forget_cond);
+	fs->notify_stop = true;
+	pthread_cond_signal(&fs->notify_cond);
 	pthread_mutex_unlock(&fs->lock);
-	pthread_join(fs->forget_thread, NULL);
-	fs->forget_running = false;
+	pthread_join(fs->notify_thread, NULL);
+	fs->notify_running = false;
 }
 
 static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -484,7 +523,7 @@ out:
 	if (fuse_reply_create(req, &e, fi) != 0)
 		drop_refs(fs, obj, 1, h);
 	else if (anon)
-		queue_forget(fs, name);
+		queue_forget_name(fs, name);
 }
 
 static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -802,11 +841,14 @@ static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 			n = 0;
 		if (n >= 0)
 			n = (ssize_t)size;
-	} else if ((obj->seals & F_SEAL_WRITE) ||
-		   (!h->nogrow && (obj->seals & F_SEAL_GROW) && (uint64_t)off + size > obj->size)) {
-		n = -EPERM;
 	} else {
-		n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, !h->nogrow);
+		if ((obj->seals & F_SEAL_WRITE) ||
+		    (!h->nogrow && (obj->seals & F_SEAL_GROW) && (uint64_t)off + size > obj->size))
+			n = -EPERM;
+		else
+			n = shmfs_obj_write(&fs->store, obj, buf, size, (uint64_t)off, !h->nogrow);
+		if (n < 0)
+			queue_drop_pages(fs, obj, off, size);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (n < 0)
@@ -1200,7 +1242,7 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 
 	memset(fs, 0, sizeof(*fs));
 	pthread_mutex_init(&fs->lock, NULL);
-	pthread_cond_init(&fs->forget_cond, NULL);
+	pthread_cond_init(&fs->notify_cond, NULL);
 	fs->root_mode = opts->mode & 0777;
 	fs->root_uid = opts->uid;
 	fs->root_gid = opts->gid;
@@ -1232,6 +1274,6 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	if (fs->zeros && fs->zeros != MAP_FAILED)
 		munmap(fs->zeros, fs->zeros_len);
 	fs->zeros = NULL;
-	pthread_cond_destroy(&fs->forget_cond);
+	pthread_cond_destroy(&fs->notify_cond);
 	pthread_mutex_destroy(&fs->lock);
 }

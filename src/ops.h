@@ -13,7 +13,7 @@
 #include "store.h"
 
 struct shmfs_handle;
-struct shmfs_forgettable;
+struct shmfs_notice;
 
 struct shmfs_fs {
 	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
@@ -25,15 +25,15 @@ struct shmfs_fs {
 	struct timespec root_time; /* last namespace change: mtime and ctime */
 	struct shmfs_handle *handles; /* every open file */
 	/*
-	 * Names of anonymous objects whose dentries the kernel must drop, so
-	 * that it forgets the objects once closed; served by a thread of its
-	 * own, since a handler must not wait on the kernel.
+	 * Notifications to the kernel (dentries of anonymous objects to drop,
+	 * pages of refused writes to drop), sent by a thread of their own,
+	 * since a handler must not wait on the kernel.
 	 */
 	struct fuse_session *se;
-	pthread_t forget_thread;
-	pthread_cond_t forget_cond;
-	struct shmfs_forgettable *forget_queue;
-	bool forget_running, forget_stop;
+	pthread_t notify_thread;
+	pthread_cond_t notify_cond;
+	struct shmfs_notice *notify_queue;
+	bool notify_running, notify_stop;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
 	void *zeros; /* read-only zero pages that answer reads of holes */
 	size_t zeros_len;

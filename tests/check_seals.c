@@ -4,8 +4,9 @@
  * errnos, EBUSY while a writable shared mapping exists (also one held by a
  * program without the shim), each seal's effect on every call it governs,
  * seals seen through dup, fork and SCM_RIGHTS, data written through a
- * mapping before sealing, the fcntl and mmap wrappers' pass-through, and the
- * SHMFS_NATIVE_MEMFD switch.
+ * mapping before sealing, refused writes never staying visible in mappings,
+ * the fcntl and mmap wrappers' pass-through, and the SHMFS_NATIVE_MEMFD
+ * switch.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -395,6 +397,37 @@ START_TEST(mapped_data_survives_seal)
 }
 END_TEST
 
+/*
+ * The kernel copies a write into its page cache before the daemon can
+ * refuse it, and a mapping shows that copy; the daemon then has the pages
+ * dropped, so the mapping soon shows the object's true bytes again.  A raw
+ * system call, so the shim plays no part.
+ */
+START_TEST(refused_write_not_visible)
+{
+	int fd = sealable(0), ro;
+	char *p;
+
+	ck_assert_int_eq(pwrite(fd, "original", 8, 0), 8);
+	ck_ok(ftruncate(fd, 8 * KIB));
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	ro = reopen(fd, O_RDONLY);
+	ck_assert_int_ge(ro, 0);
+	p = mmap(NULL, 8 * KIB, PROT_READ, MAP_SHARED, ro, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_mem_eq(p, "original", 8);
+	ck_fails(syscall(SYS_pwrite64, fd, "EVILDATA", 8, 0), EPERM);
+	ck_fails(syscall(SYS_pwrite64, fd, "EVIL", 4, 4 * KIB), EPERM);
+	for (int i = 0; i < 500 && (memcmp(p, "original", 8) != 0 || p[4 * KIB]); i++)
+		usleep(10000);
+	ck_assert_mem_eq(p, "original", 8);
+	ck_assert_int_eq(p[4 * KIB], 0);
+	ck_ok(munmap(p, 8 * KIB));
+	close(ro);
+	close(fd);
+}
+END_TEST
+
 /* ---- The wrappers pass everything else through -------------------------- */
 
 START_TEST(fcntl_pass_through)
@@ -492,6 +525,7 @@ static Suite *seals_suite(void)
 	tcase_add_test(tc, shrink_seal_effects);
 	tcase_add_test(tc, seals_shared);
 	tcase_add_test(tc, mapped_data_survives_seal);
+	tcase_add_test(tc, refused_write_not_visible);
 	tcase_add_test(tc, fcntl_pass_through);
 	tcase_add_test(tc, native_memfd_switch);
 	suite_add_tcase(s, tc);
