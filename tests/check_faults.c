@@ -126,12 +126,14 @@ static void busy_client(unsigned seed)
 		if (fd < 0)
 			continue;
 		if (ftruncate(fd, size) == 0 && size > 0) {
-			p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
 			if (p != MAP_FAILED) {
 				memset(p, (int)i, (size_t)size);
 				if (maps[i % 8])
 					munmap(maps[i % 8], PS);
-				maps[i % 8] = p; /* keep the first page mapped */
+				maps[i % 8] =
+					p; /* keep the first page mapped */
 				if (size > PS)
 					munmap(p + PS, (size_t)size - PS);
 			}
@@ -183,7 +185,8 @@ START_TEST(test_sigkill_clients)
 
 			kill(pid[c], SIGKILL);
 			ck_assert_int_eq(waitpid(pid[c], &status, 0), pid[c]);
-			ck_assert_msg(WIFSIGNALED(status), "client exited early: 0x%x", status);
+			ck_assert_msg(WIFSIGNALED(status),
+				      "client exited early: 0x%x", status);
 			kills++;
 		}
 		ck_assert_int_eq(kill(mnt.daemon, 0), 0);
@@ -211,9 +214,10 @@ START_TEST(test_sigkill_clients)
 	ck_assert_uint_eq(fs_stat().f_bfree, base.f_bfree);
 	rss = harness_rss_kib(mnt.daemon);
 	/* Mostly libc's and the sanitizer's own arenas; the data is gone. */
-	ck_assert_msg(rss - rss_base < 16 * 1024, "daemon RSS %ld KiB, %ld KiB before", rss,
-		      rss_base);
-	printf("check_faults: %u clients killed with SIGKILL, nothing left\n", kills);
+	ck_assert_msg(rss - rss_base < 16 * 1024,
+		      "daemon RSS %ld KiB, %ld KiB before", rss, rss_base);
+	printf("check_faults: %u clients killed with SIGKILL, nothing left\n",
+	       kills);
 	umount_all();
 }
 END_TEST
@@ -261,7 +265,8 @@ START_TEST(test_enospc_keeps_acknowledged)
 				}
 				off += (uint64_t)n;
 			}
-			if (write(pipes[c][1], &off, sizeof(off)) != sizeof(off))
+			if (write(pipes[c][1], &off, sizeof(off)) !=
+			    sizeof(off))
 				_exit(3);
 			_exit(err == ENOSPC ? 0 : 4);
 		}
@@ -272,14 +277,17 @@ START_TEST(test_enospc_keeps_acknowledged)
 
 		ck_assert_int_eq(waitpid(pid[c], &status, 0), pid[c]);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			      "filler %d: status 0x%x (4: an error other than ENOSPC)", c, status);
+			      "filler %d: status 0x%x (4: an error other than "
+			      "ENOSPC)",
+			      c, status);
 		ck_assert_int_eq(read(pipes[c][0], &acked[c], sizeof(acked[c])),
 				 sizeof(acked[c]));
 		close(pipes[c][0]);
 		total += acked[c];
 	}
 	ck_assert_uint_le(total, 4 * MIB);
-	ck_assert_uint_gt(total, 4 * MIB - FILL_PROCS * 20000 - FILL_PROCS * PS);
+	ck_assert_uint_gt(total,
+			  4 * MIB - FILL_PROCS * 20000 - FILL_PROCS * PS);
 	/* Growth fails as a whole and changes nothing. */
 	fd = openat(mfd, "full0", O_RDWR | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
@@ -301,9 +309,11 @@ START_TEST(test_enospc_keeps_acknowledged)
 
 			ck_assert_int_gt(n, 0);
 			for (ssize_t i = 0; i < n; i++)
-				ck_assert_msg(buf[i] == pattern((unsigned)c, off + (uint64_t)i),
-					      "full%d: byte %lu lost", c,
-					      (unsigned long)(off + (uint64_t)i));
+				ck_assert_msg(
+					buf[i] == pattern((unsigned)c,
+							  off + (uint64_t)i),
+					"full%d: byte %lu lost", c,
+					(unsigned long)(off + (uint64_t)i));
 			off += (uint64_t)n;
 		}
 		close(fd);
@@ -360,7 +370,8 @@ START_TEST(test_daemon_killed)
 	ck_assert_int_eq(errno, ENOTCONN);
 	ck_assert_int_eq(fstatat(mfd, "other", &st, 0), -1);
 	ck_assert_int_eq(errno, ENOTCONN);
-	ck_assert_int_eq(openat(mfd, "new", O_RDWR | O_CREAT | O_CLOEXEC, 0600), -1);
+	ck_assert_int_eq(openat(mfd, "new", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
+			 -1);
 	ck_assert_int_eq(errno, ENOTCONN);
 	ck_assert_int_eq(unlinkat(mfd, "before", 0), -1);
 	ck_assert_int_eq(errno, ENOTCONN);
@@ -381,8 +392,8 @@ START_TEST(test_daemon_killed)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(getenv("SHMFS_BIN"), "shmfs", "-f", "-o", "allow_other,size=64m", mnt.mnt,
-		      (char *)NULL);
+		execl(getenv("SHMFS_BIN"), "shmfs", "-f", "-o",
+		      "allow_other,size=64m", mnt.mnt, (char *)NULL);
 		_exit(127);
 	}
 	mnt.daemon = pid;
@@ -392,7 +403,9 @@ START_TEST(test_daemon_killed)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pwrite(fd, "hello", 5, 0), 5);
 	close(fd);
-	ck_assert_int_eq(stat(harness_path(&mnt, "before", path, sizeof(path)), &st), -1);
+	ck_assert_int_eq(stat(harness_path(&mnt, "before", path, sizeof(path)),
+			      &st),
+			 -1);
 	ck_assert_int_eq(errno, ENOENT);
 	harness_umount(&mnt); /* the new daemon must exit 0 */
 }
@@ -418,15 +431,17 @@ START_TEST(test_umount_open_mapped)
 		char name[16];
 
 		snprintf(name, sizeof(name), "o%d", i);
-		fd[i] = openat(mfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd[i] = openat(mfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			       0600);
 		ck_assert_int_ge(fd[i], 0);
 		ck_assert_int_eq(ftruncate(fd[i], 8 * PS), 0);
-		map[i] = mmap(NULL, 8 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd[i], 0);
+		map[i] = mmap(NULL, 8 * PS, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      fd[i], 0);
 		ck_assert_ptr_ne(map[i], MAP_FAILED);
 		memset(map[i], 'a' + i, 8 * PS);
 	}
 	ck_assert_int_eq(unlinkat(mfd, "o2", 0), 0); /* open and unnamed */
-	close(fd[1]);				       /* mapped only */
+	close(fd[1]);				     /* mapped only */
 	fd[1] = -1;
 	/* Another process holds a mapping too. */
 	ck_assert_int_eq(pipe(sync_pipe), 0);
@@ -452,7 +467,8 @@ START_TEST(test_umount_open_mapped)
 	ck_assert_int_eq(write(sync_pipe[1], "g", 1), 1);
 	close(sync_pipe[1]);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: 0x%x", status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child: 0x%x", status);
 	{
 		char buf[PS];
 
@@ -469,10 +485,13 @@ START_TEST(test_umount_open_mapped)
 			close(fd[i]);
 	}
 	/* The last reference gone, the daemon exits by itself. */
-	for (int i = 0; i < 3000 && (done = waitpid(mnt.daemon, &status, WNOHANG)) == 0; i++)
+	for (int i = 0;
+	     i < 3000 && (done = waitpid(mnt.daemon, &status, WNOHANG)) == 0;
+	     i++)
 		pause_ms(10);
 	ck_assert_int_eq(done, mnt.daemon);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon: 0x%x", status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "daemon: 0x%x", status);
 	mnt.daemon = 0;
 	harness_umount(&mnt);
 }
@@ -480,8 +499,8 @@ END_TEST
 
 /* ---- Races over shared names ---- */
 
-#define PAIRS 3		/* names only ever exchanged: never missing */
-#define FREE_NAMES 6	/* names created, renamed, unlinked at will */
+#define PAIRS 3	     /* names only ever exchanged: never missing */
+#define FREE_NAMES 6 /* names created, renamed, unlinked at will */
 #define RACERS 4
 #define OBSERVERS 2
 #define RACE_ROUNDS 4000
@@ -521,7 +540,10 @@ static int racer(unsigned seed)
 			break;
 		case 1:
 			snprintf(a, sizeof(a), "f%ld", random() % FREE_NAMES);
-			fd = openat(mfd, a, O_RDWR | O_CREAT | (random() % 2 ? O_EXCL : 0), 0600);
+			fd = openat(mfd, a,
+				    O_RDWR | O_CREAT |
+					    (random() % 2 ? O_EXCL : 0),
+				    0600);
 			if (fd < 0 && errno != EEXIST)
 				return 11;
 			if (fd >= 0)
@@ -535,7 +557,8 @@ static int racer(unsigned seed)
 		case 3:
 			snprintf(a, sizeof(a), "f%ld", random() % FREE_NAMES);
 			snprintf(b, sizeof(b), "f%ld", random() % FREE_NAMES);
-			if (renameat2(mfd, a, mfd, b, (unsigned)(random() % 3)) != 0 &&
+			if (renameat2(mfd, a, mfd, b,
+				      (unsigned)(random() % 3)) != 0 &&
 			    errno != ENOENT && errno != EEXIST)
 				return 13;
 			break;
@@ -548,10 +571,10 @@ static int racer(unsigned seed)
 				close(fd);
 			break;
 		default:
-			/* Exchanging a free name with a pair name would break the pair. */
+			/* Free names never touch pair names. */
 			snprintf(a, sizeof(a), "f%ld", random() % FREE_NAMES);
 			if (renameat2(mfd, a, mfd, a, RENAME_NOREPLACE) == 0)
-				return 15; /* a name onto itself: EEXIST or ENOENT */
+				return 15; /* onto itself: EEXIST or ENOENT */
 			break;
 		}
 	}
@@ -572,7 +595,9 @@ static int observer(int stop_fd)
 				pair_name(pair, side, name, sizeof(name));
 				id = read_id(name);
 				if (id != pair * 2 && id != pair * 2 + 1) {
-					fprintf(stderr, "observer: %s holds %d\n", name, id);
+					fprintf(stderr,
+						"observer: %s holds %d\n", name,
+						id);
 					return 20;
 				}
 			}
@@ -594,9 +619,12 @@ START_TEST(test_race_namespace)
 			int id = pair * 2 + side, fd;
 
 			pair_name(pair, side, name, sizeof(name));
-			fd = openat(mfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			fd = openat(mfd, name,
+				    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				    0600);
 			ck_assert_int_ge(fd, 0);
-			ck_assert_int_eq(pwrite(fd, &id, sizeof(id), 0), sizeof(id));
+			ck_assert_int_eq(pwrite(fd, &id, sizeof(id), 0),
+					 sizeof(id));
 			close(fd);
 		}
 	}
@@ -628,7 +656,8 @@ START_TEST(test_race_namespace)
 	for (int i = 0; i < OBSERVERS; i++) {
 		int status;
 
-		ck_assert_int_eq(waitpid(observers[i], &status, 0), observers[i]);
+		ck_assert_int_eq(waitpid(observers[i], &status, 0),
+				 observers[i]);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			      "observer %d: status 0x%x", i, status);
 	}
@@ -646,7 +675,7 @@ START_TEST(test_race_namespace)
 	}
 	for (int i = 0; i < PAIRS * 2; i++)
 		ck_assert_int_eq(seen[i], 1);
-	/* Every free name is a distinct object; the daemon counts exactly these. */
+	/* Distinct objects, and the daemon counts just these. */
 	{
 		ino_t inos[FREE_NAMES];
 		int n = 0;

@@ -40,7 +40,8 @@ static void teardown(void)
 }
 
 /* Names of directory dir other than "." and ".."; at most max of them. */
-static int list_dir(const char *dir, char names[][SHMFS_FILE_NAME_MAX + 1], int max)
+static int list_dir(const char *dir, char names[][SHMFS_FILE_NAME_MAX + 1],
+		    int max)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -48,7 +49,8 @@ static int list_dir(const char *dir, char names[][SHMFS_FILE_NAME_MAX + 1], int 
 
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		ck_assert_int_lt(n, max);
 		snprintf(names[n++], SHMFS_FILE_NAME_MAX + 1, "%s", de->d_name);
@@ -59,10 +61,14 @@ static int list_dir(const char *dir, char names[][SHMFS_FILE_NAME_MAX + 1], int 
 
 /* shm names that a path-minded reader could take for something else. */
 static const char *const tricky[] = {
-	"/",	    "/.",     "/..",	"/./x",	       "/../x",	     "/../../../../tmp/shmfs-esc",
-	"/x/..",    "/x/.",   "//",	"/x//",	       "/%",	     "/%2E%2E",
-	"/%2F",	    "/..%2F", "/%2E",	"/.%2E",       "/x",	     "/../mnt",
-	"/%25",	    "/%%",    "/%2e",	"/a/../../b",
+	"/",	      "/.",	"/..",
+	"/./x",	      "/../x",	"/../../../../tmp/shmfs-esc",
+	"/x/..",      "/x/.",	"//",
+	"/x//",	      "/%",	"/%2E%2E",
+	"/%2F",	      "/..%2F", "/%2E",
+	"/.%2E",      "/x",	"/../mnt",
+	"/%25",	      "/%%",	"/%2e",
+	"/a/../../b",
 };
 #define NTRICKY (sizeof(tricky) / sizeof(tricky[0]))
 
@@ -77,13 +83,15 @@ START_TEST(test_names_stay_inside)
 	for (size_t i = 0; i < NTRICKY; i++) {
 		int fd = shm_open(tricky[i], O_RDWR | O_CREAT | O_EXCL, 0600);
 
-		ck_assert_msg(fd >= 0, "shm_open %s: %s", tricky[i], strerror(errno));
+		ck_assert_msg(fd >= 0, "shm_open %s: %s", tricky[i],
+			      strerror(errno));
 		ck_assert_int_eq(fstat(fd, &st), 0);
-		ck_assert_msg(S_ISREG(st.st_mode), "%s is not a regular file", tricky[i]);
+		ck_assert_msg(S_ISREG(st.st_mode), "%s is not a regular file",
+			      tricky[i]);
 		/* Each name is its own object: none aliases an earlier one. */
 		for (size_t j = 0; j < i; j++)
-			ck_assert_msg(inos[j] != st.st_ino, "%s aliases %s", tricky[i],
-				      tricky[j]);
+			ck_assert_msg(inos[j] != st.st_ino, "%s aliases %s",
+				      tricky[i], tricky[j]);
 		inos[i] = st.st_ino;
 		ck_assert_int_eq(ftruncate(fd, (off_t)(i + 1)), 0);
 		close(fd);
@@ -92,7 +100,8 @@ START_TEST(test_names_stay_inside)
 	for (size_t i = 0; i < NTRICKY; i++) {
 		int fd = shm_open(tricky[i], O_RDONLY, 0);
 
-		ck_assert_msg(fd >= 0, "reopen %s: %s", tricky[i], strerror(errno));
+		ck_assert_msg(fd >= 0, "reopen %s: %s", tricky[i],
+			      strerror(errno));
 		ck_assert_int_eq(fstat(fd, &st), 0);
 		ck_assert_uint_eq(st.st_ino, inos[i]);
 		ck_assert_int_eq(st.st_size, (off_t)(i + 1));
@@ -104,10 +113,12 @@ START_TEST(test_names_stay_inside)
 	for (int i = 0; i < n; i++) {
 		bool found = false;
 
-		ck_assert_int_gt(shmfs_name_decode(files[i], back, sizeof(back)), 0);
+		ck_assert_int_gt(
+			shmfs_name_decode(files[i], back, sizeof(back)), 0);
 		for (size_t j = 0; j < NTRICKY; j++)
 			found |= strcmp(back, tricky[j]) == 0;
-		ck_assert_msg(found, "file %s decodes to %s, which nobody made", files[i], back);
+		ck_assert_msg(found, "file %s decodes to %s, which nobody made",
+			      files[i], back);
 	}
 	/* Nothing outside: the mount's parent holds only the mountpoint. */
 	n = list_dir(mnt.dir, files, (int)NTRICKY + 4);
@@ -117,8 +128,8 @@ START_TEST(test_names_stay_inside)
 	ck_assert_int_eq(errno, ENOENT);
 	/* Unlinking each removes exactly its own file. */
 	for (size_t i = 0; i < NTRICKY; i++) {
-		ck_assert_msg(shm_unlink(tricky[i]) == 0, "shm_unlink %s: %s", tricky[i],
-			      strerror(errno));
+		ck_assert_msg(shm_unlink(tricky[i]) == 0, "shm_unlink %s: %s",
+			      tricky[i], strerror(errno));
 		ck_assert_int_eq(list_dir(mnt.mnt, files, (int)NTRICKY + 4),
 				 (int)(NTRICKY - i - 1));
 	}
@@ -126,7 +137,8 @@ START_TEST(test_names_stay_inside)
 	for (size_t i = 0; i < NTRICKY; i++) {
 		errno = 0;
 		ck_assert_int_eq(shm_open(tricky[i], O_RDONLY, 0), -1);
-		ck_assert_msg(errno == ENOENT, "shm_open %s: %s", tricky[i], strerror(errno));
+		ck_assert_msg(errno == ENOENT, "shm_open %s: %s", tricky[i],
+			      strerror(errno));
 	}
 	/* Renames cannot take an object out either. */
 	close(shm_open("/in", O_RDWR | O_CREAT, 0600));
@@ -142,7 +154,8 @@ END_TEST
 /* On the mount itself: file names the codec does not produce are refused. */
 START_TEST(test_mount_names_refused)
 {
-	static const char *const bad[] = { "%2F..", "%2Fetc", "x%2F", "%2E", "%2E%2E", "%", "%zz" };
+	static const char *const bad[] = { "%2F..",  "%2Fetc", "x%2F", "%2E",
+					   "%2E%2E", "%",      "%zz" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -150,13 +163,15 @@ START_TEST(test_mount_names_refused)
 		int fd = open(harness_path(&mnt, bad[i], path, sizeof(path)),
 			      O_RDWR | O_CREAT | O_EXCL, 0600);
 
-		/* Either refused, or the canonical file of exactly one shm name. */
+		/* Refused, or the canonical file of one shm name. */
 		if (fd < 0) {
-			ck_assert_msg(errno == EINVAL, "create %s: %s", bad[i], strerror(errno));
+			ck_assert_msg(errno == EINVAL, "create %s: %s", bad[i],
+				      strerror(errno));
 			continue;
 		}
 		close(fd);
-		ck_assert_int_gt(shmfs_name_decode(bad[i], back, sizeof(back)), 0);
+		ck_assert_int_gt(shmfs_name_decode(bad[i], back, sizeof(back)),
+				 0);
 		ck_assert_int_eq(unlink(path), 0);
 	}
 }
@@ -185,10 +200,12 @@ static int try_everything(void *arg)
 		return 4;
 	if (fallocate(fd, 0, 0, 8192) != -1 || errno != EBADF)
 		return 5;
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) != -1 ||
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      4096) != -1 ||
 	    errno != EBADF)
 		return 6;
-	if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) != MAP_FAILED ||
+	if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) !=
+		    MAP_FAILED ||
 	    errno != EACCES)
 		return 7;
 	/* A private copy may be written; the object stays as it was. */
@@ -201,7 +218,7 @@ static int try_everything(void *arg)
 		return 9;
 	if (fchown(fd, USER, USER) != -1 || errno != EPERM)
 		return 10;
-	/* Times: explicit ones are the owner's; "now" needs write permission. */
+	/* Explicit times: the owner's; "now": writers'. */
 	if (futimens(fd, times) != -1 || errno != EPERM)
 		return 11;
 	if (utimensat(AT_FDCWD, path, NULL, 0) != -1 || errno != EACCES)
@@ -225,8 +242,8 @@ START_TEST(test_user_cannot_change)
 	struct stat before, after;
 	int fd, ret;
 
-	fd = open(harness_path(&mnt, "roots", path, sizeof(path)), O_RDWR | O_CREAT | O_EXCL,
-		  0644);
+	fd = open(harness_path(&mnt, "roots", path, sizeof(path)),
+		  O_RDWR | O_CREAT | O_EXCL, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fchmod(fd, 0644), 0);
 	ck_assert_int_eq(pwrite(fd, DATA, sizeof(DATA), 0), sizeof(DATA));
@@ -234,7 +251,8 @@ START_TEST(test_user_cannot_change)
 	close(fd);
 
 	ret = harness_as_user(USER, USER, 0, NULL, try_everything, path);
-	ck_assert_msg(ret == 0, "an unprivileged user got through at step %d", ret);
+	ck_assert_msg(ret == 0, "an unprivileged user got through at step %d",
+		      ret);
 
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
@@ -271,7 +289,7 @@ int main(void)
 	int failed;
 
 	if (geteuid() != 0) {
-		/* The user switches need root: a missing privilege fails, never skips. */
+		/* Switching users needs root: fail, never skip. */
 		fprintf(stderr, "check_security: must run as root\n");
 		return 99;
 	}

@@ -78,8 +78,9 @@ struct reply {
 };
 
 static const char *const op_names[] = {
-	"open",	 "close", "write", "read",   "ftruncate", "fallocate", "mwrite",   "mread",
-	"msync", "fstat", "rename", "unlink", "statname", "peek",      "quit",
+	"open",	     "close",  "write",	   "read",  "ftruncate",
+	"fallocate", "mwrite", "mread",	   "msync", "fstat",
+	"rename",    "unlink", "statname", "peek",  "quit",
 };
 
 static int write_full(int fd, const void *buf, size_t len)
@@ -188,7 +189,8 @@ static void worker_serve(int sock, char *buf)
 		errno = 0;
 		switch (rq.op) {
 		case OP_OPEN:
-			h->fd = openat(mount_fd, name, O_RDWR | O_CLOEXEC | rq.flags, 0600);
+			h->fd = openat(mount_fd, name,
+				       O_RDWR | O_CLOEXEC | rq.flags, 0600);
 			rp.ret = h->fd;
 			if (h->fd >= 0 && fstat(h->fd, &st) == 0)
 				rp.ino = st.st_ino;
@@ -209,7 +211,8 @@ static void worker_serve(int sock, char *buf)
 			rp.ret = ftruncate(h->fd, (off_t)rq.size);
 			break;
 		case OP_FALLOC:
-			rp.ret = fallocate(h->fd, rq.flags, (off_t)rq.off, (off_t)rq.len);
+			rp.ret = fallocate(h->fd, rq.flags, (off_t)rq.off,
+					   (off_t)rq.len);
 			break;
 		case OP_MWRITE:
 			rp.ret = worker_map(h, rq.off + rq.len, rq.size);
@@ -232,7 +235,8 @@ static void worker_serve(int sock, char *buf)
 			rp.ino = st.st_ino;
 			break;
 		case OP_RENAME:
-			rp.ret = renameat2(mount_fd, name, mount_fd, name2, (unsigned)rq.flags);
+			rp.ret = renameat2(mount_fd, name, mount_fd, name2,
+					   (unsigned)rq.flags);
 			break;
 		case OP_UNLINK:
 			rp.ret = unlinkat(mount_fd, name, 0);
@@ -277,8 +281,8 @@ struct object {
 	uint64_t id;  /* creation order, for messages */
 	uint64_t ino; /* as the mount reports it */
 	uint64_t size;
-	uint8_t *data; /* max_size bytes; zero beyond size */
-	int name;      /* bound name, or -1 */
+	uint8_t *data;	  /* max_size bytes; zero beyond size */
+	int name;	  /* bound name, or -1 */
 	unsigned holders; /* bit i: worker i holds a descriptor */
 };
 
@@ -289,7 +293,7 @@ static struct {
 	const char *mount;
 } cfg = { 0, 50000, 5000, 4, 6, 2UL << 20, NULL };
 
-static struct object *objs; /* nr_slots of them */
+static struct object *objs;  /* nr_slots of them */
 static int bound[MAX_NAMES]; /* name -> slot, or -1 */
 static int socks[MAX_PROCS];
 static pid_t pids[MAX_PROCS];
@@ -297,7 +301,8 @@ static uint64_t next_id, op_index;
 static uint64_t rng_state;
 static uint8_t *iobuf;
 static struct {
-	uint64_t ops[OP_QUIT], check_calls, bytes_checked, objects_made, full_checks;
+	uint64_t ops[OP_QUIT], check_calls, bytes_checked, objects_made,
+		full_checks;
 } stats;
 static bool in_full_check; /* calls then count as checks, not random ops */
 static struct shmfs_mount own_mount;
@@ -328,17 +333,20 @@ static void shutdown_workers(void)
 	}
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "torture: MISMATCH at op %" PRIu64 " (seed %" PRIu64 "): ", op_index,
-		cfg.seed);
+	fprintf(stderr,
+		"torture: MISMATCH at op %" PRIu64 " (seed %" PRIu64 "): ",
+		op_index, cfg.seed);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ntorture: replay with --seed %" PRIu64 " --ops %" PRIu64
-			" --procs %d --objects %d --max-size %" PRIu64 "\n",
+	fprintf(stderr,
+		"\ntorture: replay with --seed %" PRIu64 " --ops %" PRIu64
+		" --procs %d --objects %d --max-size %" PRIu64 "\n",
 		cfg.seed, cfg.ops, cfg.procs, cfg.names, cfg.max_size);
 	shutdown_workers();
 	if (!cfg.mount)
@@ -347,7 +355,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 }
 
 /* Sends rq (and data for writes) to worker w and waits for its reply. */
-static struct reply call(int w, const struct request *rq, const void *data, void *out)
+static struct reply call(int w, const struct request *rq, const void *data,
+			 void *out)
 {
 	struct reply rp;
 
@@ -358,21 +367,27 @@ static struct reply call(int w, const struct request *rq, const void *data, void
 	if (write_full(socks[w], rq, sizeof(*rq)) != 0 ||
 	    (data && write_full(socks[w], data, rq->len) != 0) ||
 	    read_full(socks[w], &rp, sizeof(rp)) != 0)
-		fail("worker %d died during %s of slot %d", w, op_names[rq->op], rq->slot);
-	if (rp.len > rq->len || (rp.len && (!out || read_full(socks[w], out, rp.len) != 0)))
+		fail("worker %d died during %s of slot %d", w, op_names[rq->op],
+		     rq->slot);
+	if (rp.len > rq->len ||
+	    (rp.len && (!out || read_full(socks[w], out, rp.len) != 0)))
 		fail("worker %d sent a bad reply to %s", w, op_names[rq->op]);
 	return rp;
 }
 
-static void expect(const struct reply *rp, int64_t ret, int err, const char *what, int slot)
+static void expect(const struct reply *rp, int64_t ret, int err,
+		   const char *what, int slot)
 {
 	if (rp->ret != ret || (ret < 0 && rp->err != err))
-		fail("%s on object %" PRIu64 ": got %" PRId64 " (%s), want %" PRId64 " (%s)", what,
-		     slot >= 0 ? objs[slot].id : 0, rp->ret, strerror(rp->err), ret,
-		     strerror(err));
+		fail("%s on object %" PRIu64 ": got %" PRId64 " (%s), want "
+		     "%" PRId64 " (%"
+		     "s)",
+		     what, slot >= 0 ? objs[slot].id : 0, rp->ret,
+		     strerror(rp->err), ret, strerror(err));
 }
 
-static void compare(int slot, uint64_t off, const uint8_t *got, uint64_t len, const char *how)
+static void compare(int slot, uint64_t off, const uint8_t *got, uint64_t len,
+		    const char *how)
 {
 	const uint8_t *want = objs[slot].data + off;
 
@@ -381,9 +396,11 @@ static void compare(int slot, uint64_t off, const uint8_t *got, uint64_t len, co
 		return;
 	for (uint64_t i = 0; i < len; i++)
 		if (got[i] != want[i])
-			fail("%s of object %" PRIu64 " (size %" PRIu64 "): byte at offset %" PRIu64
-			     " is 0x%02x, want 0x%02x",
-			     how, objs[slot].id, objs[slot].size, off + i, got[i], want[i]);
+			fail("%s of object %" PRIu64 " (size %" PRIu64
+			     "): byte at offset %" PRIu64 " is 0x%02x, want "
+			     "0x%02x",
+			     how, objs[slot].id, objs[slot].size, off + i,
+			     got[i], want[i]);
 }
 
 /* A slot is freed once its object has no name and no holder. */
@@ -489,8 +506,9 @@ static bool do_open(int w)
 		bound[name] = slot;
 		stats.objects_made++;
 	} else if (rp.ino != objs[slot].ino) {
-		fail("open t%d gave inode %" PRIu64 ", want object %" PRIu64 "'s %" PRIu64, name,
-		     rp.ino, objs[slot].id, objs[slot].ino);
+		fail("open t%d gave inode %" PRIu64 ", want object %" PRIu64
+		     "'s %" PRIu64,
+		     name, rp.ino, objs[slot].id, objs[slot].ino);
 	}
 	objs[slot].holders |= 1u << w;
 	return true;
@@ -508,7 +526,9 @@ static void do_close(int w, int slot)
 static void do_write(int w, int slot, bool mapped)
 {
 	struct object *o = &objs[slot];
-	struct request rq = { mapped ? OP_MWRITE : OP_WRITE, slot, 0, 0, 0, 0, 0, o->size };
+	struct request rq = {
+		mapped ? OP_MWRITE : OP_WRITE, slot, 0, 0, 0, 0, 0, o->size
+	};
 	struct reply rp;
 
 	if (mapped) {
@@ -517,7 +537,9 @@ static void do_write(int w, int slot, bool mapped)
 		pick_range(o->size, &rq.off, &rq.len);
 	} else {
 		/* Sometimes past the end, which grows the object. */
-		uint64_t limit = o->size + MAX_IO < cfg.max_size ? o->size + MAX_IO : cfg.max_size;
+		uint64_t limit = o->size + MAX_IO < cfg.max_size ?
+					 o->size + MAX_IO :
+					 cfg.max_size;
 
 		pick_range(limit, &rq.off, &rq.len);
 	}
@@ -532,7 +554,9 @@ static void do_write(int w, int slot, bool mapped)
 static void do_read(int w, int slot, bool mapped)
 {
 	struct object *o = &objs[slot];
-	struct request rq = { mapped ? OP_MREAD : OP_READ, slot, 0, 0, 0, 0, 0, o->size };
+	struct request rq = {
+		mapped ? OP_MREAD : OP_READ, slot, 0, 0, 0, 0, 0, o->size
+	};
 	struct reply rp;
 	uint64_t want;
 
@@ -544,7 +568,9 @@ static void do_read(int w, int slot, bool mapped)
 		pick_range(o->size + PAGE * 2, &rq.off, &rq.len);
 	}
 	rp = call(w, &rq, NULL, iobuf);
-	want = rq.off >= o->size ? 0 : rq.off + rq.len > o->size ? o->size - rq.off : rq.len;
+	want = rq.off >= o->size	 ? 0 :
+	       rq.off + rq.len > o->size ? o->size - rq.off :
+					   rq.len;
 	expect(&rp, mapped ? 0 : (int64_t)want, 0, op_names[rq.op], slot);
 	compare(slot, rq.off, iobuf, mapped ? rq.len : want, op_names[rq.op]);
 }
@@ -595,11 +621,13 @@ static void do_fallocate(int w, int slot, bool punch)
 	rp = call(w, &rq, NULL, NULL);
 	expect(&rp, 0, 0, punch ? "punch hole" : "fallocate", slot);
 	if (punch) {
-		uint64_t end = rq.off + rq.len < o->size ? rq.off + rq.len : o->size;
+		uint64_t end = rq.off + rq.len < o->size ? rq.off + rq.len :
+							   o->size;
 
 		if (rq.off < end)
 			memset(o->data + rq.off, 0, end - rq.off);
-	} else if (!(rq.flags & FALLOC_FL_KEEP_SIZE) && rq.off + rq.len > o->size) {
+	} else if (!(rq.flags & FALLOC_FL_KEEP_SIZE) &&
+		   rq.off + rq.len > o->size) {
 		o->size = rq.off + rq.len;
 	}
 }
@@ -619,16 +647,18 @@ static void do_fstat(int w, int slot)
 
 	expect(&rp, 0, 0, "fstat", slot);
 	if (rp.size != objs[slot].size || rp.ino != objs[slot].ino)
-		fail("fstat of object %" PRIu64 ": size %" PRIu64 " inode %" PRIu64
-		     ", want size %" PRIu64 " inode %" PRIu64,
-		     objs[slot].id, rp.size, rp.ino, objs[slot].size, objs[slot].ino);
+		fail("fstat of object %" PRIu64 ": size %" PRIu64
+		     " inode %" PRIu64 ", want size %" PRIu64 " inode %" PRIu64,
+		     objs[slot].id, rp.size, rp.ino, objs[slot].size,
+		     objs[slot].ino);
 }
 
 static void do_rename(int w)
 {
-	static const int flag_choice[] = { 0, 0, RENAME_NOREPLACE, RENAME_EXCHANGE,
-					   RENAME_EXCHANGE };
-	int a = (int)below((uint64_t)cfg.names), b = (int)below((uint64_t)cfg.names);
+	static const int flag_choice[] = { 0, 0, RENAME_NOREPLACE,
+					   RENAME_EXCHANGE, RENAME_EXCHANGE };
+	int a = (int)below((uint64_t)cfg.names),
+	    b = (int)below((uint64_t)cfg.names);
 	int flags = flag_choice[below(5)], err = 0;
 	struct request rq = { OP_RENAME, -1, a, b, flags, 0, 0, 0 };
 	struct reply rp;
@@ -684,8 +714,9 @@ static void do_statname(int w, int name)
 
 	expect(&rp, slot < 0 ? -1 : 0, ENOENT, "stat", slot);
 	if (slot >= 0 && rp.ino != objs[slot].ino)
-		fail("t%d is inode %" PRIu64 ", want object %" PRIu64 "'s %" PRIu64, name, rp.ino,
-		     objs[slot].id, objs[slot].ino);
+		fail("t%d is inode %" PRIu64 ", want object %" PRIu64
+		     "'s %" PRIu64,
+		     name, rp.ino, objs[slot].id, objs[slot].ino);
 }
 
 /* Opens a name afresh in w and reads part of it (the "reopen" check). */
@@ -702,12 +733,16 @@ static void do_peek(int w)
 		expect(&rp, -1, ENOENT, "reopen", -1);
 		return;
 	}
-	want = rq.off >= size ? 0 : rq.off + rq.len > size ? size - rq.off : rq.len;
+	want = rq.off >= size	      ? 0 :
+	       rq.off + rq.len > size ? size - rq.off :
+					rq.len;
 	expect(&rp, (int64_t)want, 0, "reopen", slot);
 	if (rp.size != size || rp.ino != objs[slot].ino)
-		fail("reopen of t%d: size %" PRIu64 " inode %" PRIu64 ", want object %" PRIu64
-		     " size %" PRIu64 " inode %" PRIu64,
-		     name, rp.size, rp.ino, objs[slot].id, size, objs[slot].ino);
+		fail("reopen of t%d: size %" PRIu64 " inode %" PRIu64
+		     ", want object %" PRIu64 " size %" PRIu64 " inode "
+		     "%" PRIu64,
+		     name, rp.size, rp.ino, objs[slot].id, size,
+		     objs[slot].ino);
 	compare(slot, rq.off, iobuf, want, "reopen read");
 }
 
@@ -747,21 +782,33 @@ static void full_check(void)
 				w = i;
 		if (w < 0) {
 			/* Only named: read it through a fresh open. */
-			for (uint64_t off = 0; off < o->size + 1; off += MAX_IO) {
-				struct request rq = { OP_PEEK, -1, o->name, 0, 0, off, MAX_IO, 0 };
+			for (uint64_t off = 0; off < o->size + 1;
+			     off += MAX_IO) {
+				struct request rq = { .op = OP_PEEK,
+						      .slot = -1,
+						      .name = o->name,
+						      .off = off,
+						      .len = MAX_IO };
 				struct reply rp = call(0, &rq, NULL, iobuf);
-				uint64_t want = o->size - off < MAX_IO ? o->size - off : MAX_IO;
+				uint64_t want = o->size - off < MAX_IO ?
+							o->size - off :
+							MAX_IO;
 
-				expect(&rp, (int64_t)want, 0, "full check read", s);
+				expect(&rp, (int64_t)want, 0, "full check read",
+				       s);
 				compare(s, off, iobuf, want, "full check read");
 			}
 			continue;
 		}
 		do_fstat(w, s);
 		for (uint64_t off = 0; off < o->size; off += MAX_IO) {
-			struct request rq = { OP_READ, s, 0, 0, 0, off, MAX_IO, 0 };
+			struct request rq = { .op = OP_READ,
+					      .slot = s,
+					      .off = off,
+					      .len = MAX_IO };
 			struct reply rp = call(w, &rq, NULL, iobuf);
-			uint64_t want = o->size - off < MAX_IO ? o->size - off : MAX_IO;
+			uint64_t want = o->size - off < MAX_IO ? o->size - off :
+								 MAX_IO;
 
 			expect(&rp, (int64_t)want, 0, "full check read", s);
 			compare(s, off, iobuf, want, "full check read");
@@ -780,7 +827,7 @@ static void one_op(void)
 	uint64_t pick = below(100);
 
 	if (slot < 0 || pick < 8) {
-		/* Every step does one operation: a name lookup if open cannot. */
+		/* One operation per step: a lookup if open cannot. */
 		if (!do_open(w))
 			do_statname(w, (int)below((uint64_t)cfg.names));
 		return;
@@ -798,7 +845,8 @@ static void one_op(void)
 	else if (pick < 57)
 		do_fallocate(w, slot, true);
 	else if (pick < 67)
-		do_write(w, slot, objs[slot].size > 0); /* nothing to map when empty */
+		do_write(w, slot,
+			 objs[slot].size > 0); /* nothing to map when empty */
 	else if (pick < 77)
 		do_read(w, slot, objs[slot].size > 0);
 	else if (pick < 80)
@@ -819,8 +867,10 @@ static void one_op(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: torture [--seed N] [--ops N] [--procs N] [--objects N]\n"
-			"               [--max-size BYTES] [--check-every N] [--mount DIR]\n");
+	fprintf(stderr, "usage: torture [--seed N] [--ops N] [--procs N] "
+			"[--objects N]\n"
+			"               [--max-size BYTES] [--check-every N] "
+			"[--mount DIR]\n");
 	exit(2);
 }
 
@@ -865,15 +915,16 @@ static void parse_args(int argc, char **argv)
 			usage();
 		}
 	}
-	if (cfg.procs < 1 || cfg.procs > MAX_PROCS || cfg.names < 1 || cfg.names > MAX_NAMES ||
-	    cfg.max_size < PAGE || cfg.max_size > (64UL << 20) || !cfg.check_every)
+	if (cfg.procs < 1 || cfg.procs > MAX_PROCS || cfg.names < 1 ||
+	    cfg.names > MAX_NAMES || cfg.max_size < PAGE ||
+	    cfg.max_size > (64UL << 20) || !cfg.check_every)
 		usage();
 	if (!seeded) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		cfg.seed = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^
-			   (uint64_t)getpid() << 32;
+		cfg.seed = (uint64_t)ts.tv_sec * 1000003u ^
+			   (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
 	}
 }
 
@@ -882,7 +933,8 @@ static void start_workers(void)
 	for (int i = 0; i < cfg.procs; i++) {
 		int sv[2];
 
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) !=
+		    0) {
 			perror("torture: socketpair");
 			exit(99);
 		}
@@ -912,10 +964,11 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	rng_state = cfg.seed * 0x9E3779B97F4A7C15ULL + 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("torture: seed %" PRIu64 ", %" PRIu64 " ops, %d procs, %d objects, max size %" PRIu64
-	       "\n",
+	printf("torture: seed %" PRIu64 ", %" PRIu64 " ops, %d procs, %d "
+	       "objects, max size "
+	       "%" PRIu64 "\n",
 	       cfg.seed, cfg.ops, cfg.procs, cfg.names, cfg.max_size);
-	/* Named objects, plus at most one unnamed held object per worker and name. */
+	/* Named objects, and unnamed ones that workers still hold. */
 	nr_slots = cfg.names * 3;
 	objs = calloc((size_t)nr_slots, sizeof(*objs));
 	iobuf = malloc(MAX_IO);
@@ -947,7 +1000,9 @@ int main(int argc, char **argv)
 	}
 	before = mount_objects();
 	if (cfg.mount && before != 0)
-		fail("the mount holds %ld objects before the run; it must start empty", before);
+		fail("the mount holds %ld objects before the run; it must "
+		     "start empty",
+		     before);
 	start_workers();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (op_index = 0; op_index < cfg.ops; op_index++) {
@@ -964,7 +1019,9 @@ int main(int argc, char **argv)
 				do_close(w, s);
 	for (int name = 0; name < cfg.names; name++) {
 		if (bound[name] >= 0) {
-			struct request rq = { OP_UNLINK, -1, name, 0, 0, 0, 0, 0 };
+			struct request rq = {
+				OP_UNLINK, -1, name, 0, 0, 0, 0, 0
+			};
 			int slot = bound[name];
 			struct reply rp = call(0, &rq, NULL, NULL);
 
@@ -981,21 +1038,25 @@ int main(int argc, char **argv)
 		int status;
 
 		write_full(socks[i], &rq, sizeof(rq));
-		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
+		if (waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			fail("worker %d exited with status 0x%x", i, status);
 		pids[i] = 0;
 	}
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	for (int i = 0; i < OP_QUIT; i++) {
 		total += stats.ops[i];
-		printf("torture:   %-10s %" PRIu64 "\n", op_names[i], stats.ops[i]);
+		printf("torture:   %-10s %" PRIu64 "\n", op_names[i],
+		       stats.ops[i]);
 	}
-	printf("torture: seed %" PRIu64 ": %" PRIu64 " random operations in %d processes, %" PRIu64
-	       " objects made, %" PRIu64 " full checks (%" PRIu64 " more calls), %" PRIu64
-	       " bytes compared, 0 mismatches, %.1f s\n",
-	       cfg.seed, total, cfg.procs, stats.objects_made, stats.full_checks,
-	       stats.check_calls, stats.bytes_checked, secs);
+	printf("torture: seed %" PRIu64 ": %" PRIu64 " random operations in %d "
+	       "processes, %" PRIu64 " objects made, %" PRIu64 " full checks "
+	       "(%" PRIu64 " more calls), %" PRIu64 " bytes compared, 0 "
+						    "mismatches, %.1f "
+	       "s\n",
+	       cfg.seed, total, cfg.procs, stats.objects_made,
+	       stats.full_checks, stats.check_calls, stats.bytes_checked, secs);
 	for (int i = 0; i < nr_slots; i++)
 		free(objs[i].data);
 	free(objs);
