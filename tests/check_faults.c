@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "shmfs.h"
 
 #define PS 4096L
 #define MIB (1024L * 1024)
@@ -345,8 +346,8 @@ static int wait_mounted(const char *dir, int want)
 }
 
 /*
- * A killed daemon: every call needing it fails with ENOTCONN, nothing
- * hangs, the mount can be unmounted and a new daemon mounted on the same
+ * A killed daemon: every call needing it, system call or shim call, fails
+ * with ENOTCONN, nothing hangs, the mount can be unmounted and a new daemon mounted on the same
  * directory works.
  */
 START_TEST(test_daemon_killed)
@@ -358,6 +359,7 @@ START_TEST(test_daemon_killed)
 	pid_t pid;
 
 	mount_with("size=64m");
+	setenv("SHMFS_MOUNT", mnt.mnt, 1);
 	fd = openat(mfd, "before", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 16 * PS), 0);
@@ -380,6 +382,19 @@ START_TEST(test_daemon_killed)
 	ck_assert_int_eq(ftruncate(fd, PS), -1);
 	ck_assert_int_eq(errno, ENOTCONN);
 	ck_assert_int_eq(pwrite(fd, "x", 1, 20 * PS), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	/* The shim too (linked): named, anonymous and memfd objects. */
+	ck_assert_int_eq(shm_open("/new", O_RDWR | O_CREAT, 0600), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(shm_open("/before", O_RDONLY, 0), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(shm_unlink("/before"), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(shm_rename("/before", "/after", 0), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(shm_open(SHM_ANON, O_RDWR, 0600), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(memfd_create("gone", 0), -1);
 	ck_assert_int_eq(errno, ENOTCONN);
 	close(fd);
 	close(mfd);
