@@ -186,9 +186,15 @@ START_TEST(test_sigkill_clients)
 
 			kill(pid[c], SIGKILL);
 			ck_assert_int_eq(waitpid(pid[c], &status, 0), pid[c]);
-			ck_assert_msg(WIFSIGNALED(status),
-				      "client exited early: 0x%x", status);
-			kills++;
+			/*
+			 * Another client's shrink may have hit this one's
+			 * mapping with SIGBUS first: a fault too, not counted.
+			 */
+			ck_assert_msg(WIFSIGNALED(status) &&
+					      (WTERMSIG(status) == SIGKILL ||
+					       WTERMSIG(status) == SIGBUS),
+				      "client ended with status 0x%x", status);
+			kills += WTERMSIG(status) == SIGKILL;
 		}
 		ck_assert_int_eq(kill(mnt.daemon, 0), 0);
 	}
