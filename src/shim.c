@@ -301,26 +301,34 @@ static const char *shim_mount_path(void)
  * Opens dir (O_PATH, no FUSE request) if it is the root of a shmfs mount,
  * which the probe entry proves; the kernel caches the probe, so this costs
  * no round trip.  Working relative to this descriptor guarantees that the
- * directory checked is the one used.  Returns the descriptor, or -ENOSYS if
- * dir is missing, unreachable or not shmfs (glibc's shm_open said ENOSYS
+ * directory checked is the one used.  Returns the descriptor, -ENOTCONN if
+ * dir is a mount whose daemon is gone, or -ENOSYS if dir is missing,
+ * unreachable or not shmfs (glibc's shm_open said ENOSYS
  * when no shm filesystem was mounted), or the errno of running out of
  * descriptors or memory.  *dev, if wanted, gets the mount's device.
  */
 static int shim_mount_open(const char *dir, dev_t *dev)
 {
 	struct stat st;
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), probed;
 
 	if (dfd < 0)
 		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ?
 			       -errno :
 			       -ENOSYS;
 	/* NOFOLLOW: a symlink named like the probe must not pass. */
-	if (fstatat(dfd, SHMFS_PROBE_NAME, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(st.st_mode) || st.st_ino != SHMFS_PROBE_INO ||
-	    st.st_size != SHMFS_PROTO_VERSION) {
+	probed = fstatat(dfd, SHMFS_PROBE_NAME, &st, AT_SYMLINK_NOFOLLOW);
+	if (probed != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_ino != SHMFS_PROBE_INO || st.st_size != SHMFS_PROTO_VERSION) {
+		/*
+		 * A FUSE mount whose daemon died: say so, as every later call
+		 * would once the probe is cached, rather than "no shmfs".
+		 */
+		int err = probed != 0 && errno == ENOTCONN ? -ENOTCONN :
+							     -ENOSYS;
+
 		close(dfd);
-		return -ENOSYS;
+		return err;
 	}
 	if (dev)
 		*dev = st.st_dev;
