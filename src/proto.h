@@ -9,6 +9,7 @@
 #define SHMFS_PROTO_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 
 /*
@@ -45,5 +46,19 @@
  * FUSE files do not support); it stays visible in F_GETFL, inert.
  */
 #define SHMFS_OPEN_NOGROW O_ASYNC
+
+/*
+ * On the root directory (any open descriptor of it): the number of open
+ * file handles the daemon holds on the object with this file name, which
+ * counts descriptors and mappings alike (shmfsctl ls).  ENOENT if no object
+ * has the name.  An ioctl and not an extended attribute because a daemon
+ * that answers GETXATTR at all gets one (security.capability) before every
+ * write and truncate from the kernel.
+ */
+struct shmfs_ioc_nopen {
+	char name[256];	 /* in: file name, NUL-terminated */
+	uint32_t nopen; /* out */
+};
+#define SHMFS_IOC_NOPEN _IOWR('S', 2, struct shmfs_ioc_nopen)
 
 #endif
