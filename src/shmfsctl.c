@@ -407,7 +407,8 @@ static int cmd_ls(int argc, char **argv)
 		status = EXIT_FAILED;
 	}
 	closedir(dir);
-	qsort(entries, count, sizeof(*entries), entry_compare);
+	if (count) /* qsort(NULL, 0, ...) is undefined */
+		qsort(entries, count, sizeof(*entries), entry_compare);
 
 	if (json) {
 		fputc('[', stdout);
