@@ -150,6 +150,42 @@ rm -f "$mapped" "$mapped.out"
 expect_rc "--json stat after the mapping went" 0 -- --json stat /a/b /plain
 expect_eq "open 0 once nothing holds it" "$(json '[e["open"] for e in j]')" "[0, 0]"
 
+# ---- the daemon's SHMFS_IOC_NOPEN (src/proto.h), directly ----
+exec 7<"$MNT/plain"
+"$PYTHON3" - "$MNT" <<'PY' || shmfs_die "SHMFS_IOC_NOPEN checks failed"
+import errno, fcntl, os, struct, sys
+mnt = sys.argv[1]
+# _IOWR('S', 2, struct shmfs_ioc_nopen): 256 name bytes and a uint32.
+NOPEN = (3 << 30) | (260 << 16) | (ord("S") << 8) | 2
+
+def nopen(fd, name):
+    buf = bytearray(struct.pack("256sI", name, 0xFFFFFFFF))
+    fcntl.ioctl(fd, NOPEN, buf)
+    return struct.unpack("256sI", buf)[1]
+
+def expect_errno(what, err, fn):
+    try:
+        fn()
+    except OSError as e:
+        if e.errno != err:
+            sys.exit("%s: errno %d, want %d" % (what, e.errno, err))
+        print("ok - %s: %s" % (what, errno.errorcode[err]))
+        return
+    sys.exit("%s: succeeded" % what)
+
+root = os.open(mnt, os.O_RDONLY | os.O_DIRECTORY)
+if nopen(root, b"plain") != 1 or nopen(root, b"a%2Fb") != 0:
+    sys.exit("SHMFS_IOC_NOPEN: wrong counts")
+print("ok - SHMFS_IOC_NOPEN on the root counts open handles")
+expect_errno("SHMFS_IOC_NOPEN of a missing name", errno.ENOENT, lambda: nopen(root, b"nope"))
+expect_errno("SHMFS_IOC_NOPEN of the probe name", errno.ENOENT, lambda: nopen(root, b"%shmfs"))
+expect_errno("SHMFS_IOC_NOPEN without a NUL in the name", errno.EINVAL,
+             lambda: fcntl.ioctl(root, NOPEN, bytearray(b"x" * 260)))
+f = os.open(mnt + "/plain", os.O_RDONLY)
+expect_errno("SHMFS_IOC_NOPEN on an object, not the root", errno.ENOTTY, lambda: nopen(f, b"plain"))
+PY
+exec 7<&-
+
 # ---- stat ----
 expect_rc "stat" 0 -- stat /a/b
 expect_eq "stat: name, file, size, mode, open" \
