@@ -178,12 +178,16 @@ static const char *group_name(gid_t gid, char *buf, size_t size)
 
 /* ---- The mount and names ---- */
 
-/* Opens the mount and checks its probe entry, as the shim does. */
-static int open_mount(const char *dir)
+/*
+ * Opens the mount (mount_dir) and checks its probe entry, as the shim does.
+ * Commands call it after checking their arguments, so that a usage error
+ * is reported as one (exit 2) whatever the mount.
+ */
+static int open_mount(void)
 {
+	const char *dir = mount_dir;
 	struct stat st;
 
-	mount_dir = dir;
 	mount_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mount_fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
@@ -365,6 +369,8 @@ static int cmd_ls(int argc, char **argv)
 		fprintf(stderr, "%s: ls takes no arguments\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	fd = openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
@@ -451,6 +457,8 @@ static int cmd_stat(int argc, char **argv)
 		fprintf(stderr, "%s: stat needs a name\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	if (json)
 		fputc('[', stdout);
 	for (int i = 1; i < argc; i++) {
@@ -543,6 +551,8 @@ static int cmd_create(int argc, char **argv)
 		fprintf(stderr, "%s: create needs a name\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	for (int i = optind; i < argc; i++) {
 		char file[SHMFS_FILE_NAME_MAX + 1];
 		int err = encode_name(argv[i], file), fd = -1;
@@ -581,6 +591,8 @@ static int cmd_rm(int argc, char **argv)
 		fprintf(stderr, "%s: rm needs a name\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	for (int i = 1; i < argc; i++) {
 		char file[SHMFS_FILE_NAME_MAX + 1];
 		int err = encode_name(argv[i], file);
@@ -604,7 +616,7 @@ static int cmd_rename(int argc, char **argv)
 	};
 	char from[SHMFS_FILE_NAME_MAX + 1], to[SHMFS_FILE_NAME_MAX + 1];
 	unsigned flags = 0;
-	int c, err;
+	int c, err, status;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+xn", longopts, NULL)) != -1) {
@@ -628,6 +640,8 @@ static int cmd_rename(int argc, char **argv)
 		fprintf(stderr, "%s: rename needs two names\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	err = encode_name(argv[optind], from);
 	if (err) {
 		warn_name("rename", argv[optind], err);
@@ -664,6 +678,8 @@ static int cmd_truncate(int argc, char **argv)
 		fprintf(stderr, "%s: truncate needs -s SIZE and a name\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	for (int i = optind; i < argc; i++) {
 		char file[SHMFS_FILE_NAME_MAX + 1];
 		int err = encode_name(argv[i], file), fd = -1;
@@ -689,13 +705,15 @@ static int cmd_dump(int argc, char **argv)
 {
 	char file[SHMFS_FILE_NAME_MAX + 1];
 	static char buf[1 << 16];
-	int err, fd;
+	int err, fd, status;
 	ssize_t n;
 
 	if (argc != 2) {
 		fprintf(stderr, "%s: dump needs one name\n", progname);
 		return EXIT_USAGE;
 	}
+	if ((status = open_mount()) != 0)
+		return status;
 	err = encode_name(argv[1], file);
 	if (err) {
 		warn_name("dump", argv[1], err);
@@ -791,15 +809,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) != 0)
 			continue;
-		status = open_mount(dir);
-		if (status)
-			return status;
+		mount_dir = dir;
 		status = commands[i].run(argc - optind, argv + optind);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			fprintf(stderr, "%s: standard output: %s\n", progname, strerror(errno));
 			status = EXIT_FAILED;
 		}
-		close(mount_fd);
+		if (mount_fd >= 0)
+			close(mount_fd);
 		return status;
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[optind]);

@@ -73,6 +73,8 @@ expect_rc "not a shmfs mount: exit 3" 3 "not a shmfs mount" -- -m /tmp ls
 expect_rc "a missing mount: exit 3" 3 "No such file or directory" -- -m /nonexistent/dir ls
 SHMFS_MOUNT=/tmp expect_rc "SHMFS_MOUNT elsewhere: exit 3" 3 "not a shmfs mount" -- ls
 SHMFS_MOUNT=/tmp expect_rc "-m overrides SHMFS_MOUNT" 0 -- -m "$MNT" ls
+SHMFS_MOUNT=/tmp expect_rc "a usage error is exit 2 whatever the mount" 2 "needs two names" -- rename /x
+SHMFS_MOUNT=/tmp expect_rc "a bad size is exit 2 whatever the mount" 2 "bad size" -- truncate -s x /x
 expect_rc "--mount DIR" 0 -- --mount "$MNT" ls
 expect_eq "ls of an empty mount: the header only" "$out" \
 	"$(printf '%-10s %-8s %-8s %12s %4s %s' MODE OWNER GROUP SIZE OPEN NAME)"
