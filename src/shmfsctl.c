@@ -275,9 +275,10 @@ static int parse_mode(const char *text, mode_t *out)
 
 /* ---- One object's description, shared by ls and stat ---- */
 
+/* Held for every object while ls sorts, so the strings are on the heap. */
 struct entry {
-	char file[SHMFS_FILE_NAME_MAX + 1];
-	char name[SHMFS_NAME_MAX + 2];
+	char *file;
+	char *name; /* may hold NUL-free bytes of any kind; name_len counts them */
 	size_t name_len;
 	struct stat st;
 	long nopen; /* -1: unknown */
@@ -331,17 +332,30 @@ static void mode_string(mode_t mode, char *out)
 /* Fills e from the file name; 0 or an errno. */
 static int entry_load(struct entry *e, const char *file)
 {
-	int n;
+	char name[SHMFS_NAME_MAX + 2];
+	int n = shmfs_name_decode(file, name, sizeof(name));
 
-	snprintf(e->file, sizeof(e->file), "%s", file);
-	n = shmfs_name_decode(file, e->name, sizeof(e->name));
 	if (n < 0)
 		return -n;
-	e->name_len = (size_t)n;
 	if (fstatat(mount_fd, file, &e->st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno;
 	e->nopen = open_count(file);
+	e->name_len = (size_t)n;
+	e->name = malloc((size_t)n + 1);
+	e->file = strdup(file);
+	if (!e->name || !e->file) {
+		free(e->name);
+		free(e->file);
+		return ENOMEM;
+	}
+	memcpy(e->name, name, (size_t)n + 1);
 	return 0;
+}
+
+static void entry_free(struct entry *e)
+{
+	free(e->name);
+	free(e->file);
 }
 
 static int entry_compare(const void *a, const void *b)
@@ -444,6 +458,8 @@ static int cmd_ls(int argc, char **argv)
 			fputc('\n', stdout);
 		}
 	}
+	for (size_t i = 0; i < count; i++)
+		entry_free(&entries[i]);
 	free(entries);
 	return status;
 }
@@ -502,6 +518,7 @@ static int cmd_stat(int argc, char **argv)
 			       (intmax_t)e.st.st_mtim.tv_sec, e.st.st_mtim.tv_nsec,
 			       (intmax_t)e.st.st_ctim.tv_sec, e.st.st_ctim.tv_nsec);
 		}
+		entry_free(&e);
 		first = false;
 	}
 	if (json)
