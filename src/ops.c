@@ -937,7 +937,7 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_lseek(req, (off_t)res);
 }
 
-/* ---- Seals ---- */
+/* ---- ioctls: seals and open counts ---- */
 
 #define KNOWN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -980,6 +980,33 @@ static int add_seals(struct shmfs_fs *fs, struct shmfs_obj *obj, uint32_t seals)
 	return err;
 }
 
+/* SHMFS_IOC_NOPEN (proto.h): an object's open count, for shmfsctl ls. */
+static void ioctl_nopen(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_ioc_nopen q;
+	struct shmfs_obj *obj;
+
+	if (in_bufsz != sizeof(q) || out_bufsz != sizeof(q)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(&q, in_buf, sizeof(q));
+	if (!memchr(q.name, '\0', sizeof(q.name))) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	obj = shmfs_ns_lookup(&fs->ns, q.name);
+	if (obj)
+		q.nopen = obj->nopen;
+	pthread_mutex_unlock(&fs->lock);
+	if (obj)
+		fuse_reply_ioctl(req, 0, &q, sizeof(q));
+	else
+		fuse_reply_err(req, ENOENT);
+}
+
 static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 			size_t in_bufsz, size_t out_bufsz)
@@ -989,6 +1016,10 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 	uint32_t seals;
 	int err;
 
+	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_NOPEN) {
+		ioctl_nopen(req, in_buf, in_bufsz, out_bufsz);
+		return;
+	}
 	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID) {
 		fuse_reply_err(req, ENOTTY);
 		return;

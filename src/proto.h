@@ -71,4 +71,18 @@
 #define SHMFS_IOC_ADD_SEALS _IOW('S', 3, uint32_t)
 #define SHMFS_SEAL_WRITE_PENDING (UINT32_C(1) << 31)
 
+/*
+ * On the root directory (any open descriptor of it): the number of open
+ * file handles the daemon holds on the object with this file name, which
+ * counts descriptors and mappings alike (shmfsctl ls).  ENOENT if no object
+ * has the name.  An ioctl and not an extended attribute because a daemon
+ * that answers GETXATTR at all gets one (security.capability) before every
+ * write and truncate from the kernel.
+ */
+struct shmfs_ioc_nopen {
+	char name[256];	 /* in: file name, NUL-terminated */
+	uint32_t nopen; /* out */
+};
+#define SHMFS_IOC_NOPEN _IOWR('S', 4, struct shmfs_ioc_nopen)
+
 #endif
