@@ -157,8 +157,8 @@ exec 7<"$MNT/plain"
 "$PYTHON3" - "$MNT" <<'PY' || shmfs_die "SHMFS_IOC_NOPEN checks failed"
 import errno, fcntl, os, struct, sys
 mnt = sys.argv[1]
-# _IOWR('S', 2, struct shmfs_ioc_nopen): 256 name bytes and a uint32.
-NOPEN = (3 << 30) | (260 << 16) | (ord("S") << 8) | 2
+# _IOWR('S', 4, struct shmfs_ioc_nopen): 256 name bytes and a uint32.
+NOPEN = (3 << 30) | (260 << 16) | (ord("S") << 8) | 4
 
 def nopen(fd, name):
     buf = bytearray(struct.pack("256sI", name, 0xFFFFFFFF))
