@@ -13,8 +13,8 @@
  * 2^64.  The model predicts every result and errno (ENOENT, EEXIST, ENOSPC,
  * EFBIG, ENXIO) from its own state; after each operation the harness checks
  * every name's lookup, every object's size, pages held, references and
- * bytes around what changed (all of them at the end of the input), and the
- * mount-wide accounts.  Leaks show at shmfs_store_destroy().
+ * bytes around what changed (all of them at the end of the input, and a
+ * listing of the namespace), and the mount-wide accounts.  Leaks show at shmfs_store_destroy().
  * Set FUZZ_STORE_TRACE=1 to print the operations of an input.
  */
 #include <errno.h>
@@ -344,6 +344,39 @@ static void check_state(void)
 			FAIL("lookup('%s') gives %p, expected %p", names[n], (void *)o,
 			     (void *)want);
 	}
+}
+
+/* A listing: every linked object once; a non-zero return stops it. */
+struct listing {
+	size_t seen, stop_after;
+	bool listed[LIMIT_OBJECTS];
+	bool bad;
+};
+
+static int list_one(struct shmfs_obj *o, void *ctx)
+{
+	struct listing *l = ctx;
+	int i = 0;
+
+	while (i < nobjs && objs[i].obj != o)
+		i++;
+	if (i == nobjs || objs[i].name < 0 || l->listed[i])
+		l->bad = true;
+	else
+		l->listed[i] = true;
+	return ++l->seen == l->stop_after;
+}
+
+static void check_listing(size_t stop_after)
+{
+	struct listing l = { .stop_after = stop_after };
+	size_t want = stop_after && stop_after < ns.count ? stop_after : ns.count;
+
+	shmfs_ns_foreach(&ns, list_one, &l);
+	if (l.bad || l.seen != want)
+		FAIL("a listing (stopping after %zu) saw %zu objects of %zu, or some twice "
+		     "or unnamed",
+		     stop_after, l.seen, ns.count);
 }
 
 /* ---- Operations ---- */
@@ -717,6 +750,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int i = 0; i < nobjs; i++)
 		check_contents(&objs[i]);
+	check_listing(0);
+	check_listing(size % 7 + 1);
 	shmfs_ns_destroy(&ns);
 	shmfs_store_destroy(&st);
 	while (nobjs)
