@@ -26,11 +26,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		fprintf(stderr, "fuzz_codec: " __VA_ARGS__);                   \
-		fputc('\n', stderr);                                           \
-		abort();                                                       \
+#define FAIL(...)                                            \
+	do {                                                 \
+		fprintf(stderr, "fuzz_codec: " __VA_ARGS__); \
+		fputc('\n', stderr);                         \
+		abort();                                     \
 	} while (0)
 
 /* The file name length the format prescribes for a name's rest. */
@@ -76,7 +76,8 @@ static void check_name(const char *rest, size_t rest_len, size_t outsz)
 	n = encode_exact(name, rest_len + 1, outsz, &file);
 	if (want > limit) {
 		if (n != -ENAMETOOLONG)
-			FAIL("encode of a %zu-byte name into %zu bytes: %d, expected "
+			FAIL("encode of a %zu-byte name into %zu bytes: %d, "
+			     "expected "
 			     "-ENAMETOOLONG (file name %zu bytes)",
 			     rest_len + 1, outsz, n, want);
 		goto out;
@@ -95,13 +96,14 @@ static void check_name(const char *rest, size_t rest_len, size_t outsz)
 		abort();
 	m = shmfs_name_decode(file, back, rest_len + 2);
 	if (m != (int)rest_len + 1 || memcmp(back, name, rest_len + 2) != 0)
-		FAIL("'%s' decodes to %d bytes, not back to its %zu-byte name", file, m,
-		     rest_len + 1);
+		FAIL("'%s' decodes to %d bytes, not back to its %zu-byte name",
+		     file, m, rest_len + 1);
 	/* One byte less cannot hold it. */
 	m = shmfs_name_decode(file, back, rest_len + 1);
 	if (m != -ENAMETOOLONG)
-		FAIL("decode of '%s' into %zu bytes: %d, expected -ENAMETOOLONG", file,
-		     rest_len + 1, m);
+		FAIL("decode of '%s' into %zu bytes: %d, expected "
+		     "-ENAMETOOLONG",
+		     file, rest_len + 1, m);
 	free(back);
 out:
 	free(file);
@@ -120,12 +122,12 @@ static void check_file(const char *file, size_t file_len, size_t outsz)
 	/* What the file name means, whatever buffer the caller brings. */
 	full_n = shmfs_name_decode(file, full, sizeof(full));
 	if (full_n == -ENAMETOOLONG || (full_n < 0 && full_n != -EINVAL))
-		FAIL("decode of a %zu-byte file name into a large buffer: %d", file_len,
-		     full_n);
+		FAIL("decode of a %zu-byte file name into a large buffer: %d",
+		     file_len, full_n);
 	valid = shmfs_file_name_valid(file);
 	if (valid != (full_n > 0 && file_len <= SHMFS_FILE_NAME_MAX))
-		FAIL("file_name_valid('%s') = %d, but decode gives %d", file, valid,
-		     full_n);
+		FAIL("file_name_valid('%s') = %d, but decode gives %d", file,
+		     valid, full_n);
 
 	n = shmfs_name_decode(file, name, outsz);
 	if (full_n < 0) {
@@ -136,12 +138,13 @@ static void check_file(const char *file, size_t file_len, size_t outsz)
 	}
 	if ((size_t)full_n + 1 > outsz) {
 		if (n != -ENAMETOOLONG)
-			FAIL("decode of '%s' (%d bytes) into %zu bytes: %d", file, full_n,
-			     outsz, n);
+			FAIL("decode of '%s' (%d bytes) into %zu bytes: %d",
+			     file, full_n, outsz, n);
 		goto out;
 	}
 	if (n != full_n || name[0] != '/' || strlen(name) != (size_t)n)
-		FAIL("decode of '%s': %d, name of %zu bytes", file, n, strlen(name));
+		FAIL("decode of '%s': %d, name of %zu bytes", file, n,
+		     strlen(name));
 	if (memcmp(name, full, (size_t)n + 1) != 0)
 		FAIL("decode of '%s' depends on the buffer size", file);
 

@@ -37,18 +37,24 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		fprintf(real_stderr, "fuzz_options: " __VA_ARGS__);            \
-		fputc('\n', real_stderr);                                      \
-		abort();                                                       \
+#define FAIL(...)                                                   \
+	do {                                                        \
+		fprintf(real_stderr, "fuzz_options: " __VA_ARGS__); \
+		fputc('\n', real_stderr);                           \
+		abort();                                            \
 	} while (0)
 
 static FILE *real_stderr;
 
 static const uint64_t ram_sizes[] = {
-	0, 1, 4096, UINT64_C(1) << 30, UINT64_C(16) << 30, UINT64_C(1) << 44,
-	UINT64_MAX, UINT64_C(12345678901),
+	0,
+	1,
+	4096,
+	UINT64_C(1) << 30,
+	UINT64_C(16) << 30,
+	UINT64_C(1) << 44,
+	UINT64_MAX,
+	UINT64_C(12345678901),
 };
 
 /* ---- Parsing with stderr captured ---- */
@@ -60,7 +66,8 @@ struct outcome {
 	size_t messages_len;
 };
 
-static void parse_captured(struct fuse_args *args, uint64_t ram, struct outcome *o)
+static void parse_captured(struct fuse_args *args, uint64_t ram,
+			   struct outcome *o)
 {
 	FILE *mem = open_memstream(&o->messages, &o->messages_len);
 
@@ -80,7 +87,8 @@ static uint64_t page_size(void)
 
 static void check_ranges(const struct shmfs_options *opts)
 {
-	if (opts->size == 0 || opts->size % page_size() || opts->size > SHMFS_SIZE_MAX)
+	if (opts->size == 0 || opts->size % page_size() ||
+	    opts->size > SHMFS_SIZE_MAX)
 		FAIL("accepted size %llu", (unsigned long long)opts->size);
 	if (opts->nr_objects == 0)
 		FAIL("accepted nr_objects 0");
@@ -102,7 +110,7 @@ static void fuzz_raw(const uint8_t *data, size_t size, uint64_t ram)
 	text[size] = '\0';
 	if (fuse_opt_add_arg(&args, "shmfs") != 0)
 		abort();
-	for (p = text; p && size; ) {
+	for (p = text; p && size;) {
 		char *nl = strchr(p, '\n');
 
 		if (nl)
@@ -173,7 +181,8 @@ static bool ref_size(const char *s, uint64_t ram, uint64_t *out)
 			return false;
 		memcpy(digits, s, len - 1);
 		digits[len - 1] = '\0';
-		if (!ref_number(digits, "", &pct) || __builtin_mul_overflow(ram, pct, &bytes))
+		if (!ref_number(digits, "", &pct) ||
+		    __builtin_mul_overflow(ram, pct, &bytes))
 			return false;
 		bytes /= 100;
 	} else if (!ref_number(s, "kmgt", &bytes)) {
@@ -224,23 +233,47 @@ static bool ref_id(const char *s, bool group, uint64_t *out)
 
 /* ---- Structured mode ---- */
 
-enum { OPT_SIZE, OPT_NR_OBJECTS, OPT_MODE, OPT_UID, OPT_GID, NOWN };
-static const char *const own_names[NOWN] = { "size", "nr_objects", "mode", "uid", "gid" };
+enum {
+	OPT_SIZE,
+	OPT_NR_OBJECTS,
+	OPT_MODE,
+	OPT_UID,
+	OPT_GID,
+	NOWN
+};
+static const char *const own_names[NOWN] = { "size", "nr_objects", "mode",
+					     "uid", "gid" };
 
 /* Dropped by the parser. */
 static const char *const noise[] = {
-	"auto", "noauto", "nofail", "_netdev", "defaults", "user", "nouser", "users",
-	"x-systemd.automount", "x-", "comment=shmfs", "comment=",
+	"auto",	   "noauto",	    "nofail",
+	"_netdev", "defaults",	    "user",
+	"nouser",  "users",	    "x-systemd.automount",
+	"x-",	   "comment=shmfs", "comment=",
 };
 
 /* Left for libfuse, near misses of our own names included. */
 static const char *const foreign[] = {
-	"rw", "ro", "allow_other", "default_permissions", "max_read=4096", "fsname=x",
-	"sizes", "size2=1", "Size=1", "modes=7", "uid_x=0", "gid0", "nr_object=3",
-	"x", "comment", "suid",
+	"rw",
+	"ro",
+	"allow_other",
+	"default_permissions",
+	"max_read=4096",
+	"fsname=x",
+	"sizes",
+	"size2=1",
+	"Size=1",
+	"modes=7",
+	"uid_x=0",
+	"gid0",
+	"nr_object=3",
+	"x",
+	"comment",
+	"suid",
 };
 
-static const char *const id_names[] = { "root", "daemon", "nobody", "nosuchname", "bin" };
+static const char *const id_names[] = { "root", "daemon", "nobody",
+					"nosuchname", "bin" };
 
 /* Characters of fuzzed values: digits mostly, suffixes, and some noise. */
 static const char value_chars[] = "0123456789012345678901234567kKmMgGtT%x -+.e";
@@ -303,9 +336,9 @@ static void add_option(struct builder *b, const char *opt)
 
 /* What the reference expects. */
 struct expect {
-	char *raw[NOWN];	 /* last value given, or NULL */
-	const char *novalue; /* first own option without a value */
-	const char *kept[64];	 /* foreign options, in order */
+	char *raw[NOWN];      /* last value given, or NULL */
+	const char *novalue;  /* first own option without a value */
+	const char *kept[64]; /* foreign options, in order */
 	int nkept;
 	char nonopt[3][8];
 	int nnonopts;
@@ -335,14 +368,18 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 		case 2: { /* an own option with a fuzzed value */
 			unsigned which = take(&in) % NOWN, len = take(&in) % 24;
 			char opt[64], *v;
-			int n = snprintf(opt, sizeof(opt), "%s=", own_names[which]);
+			int n = snprintf(opt, sizeof(opt),
+					 "%s=", own_names[which]);
 
 			v = opt + n;
-			if ((which == OPT_UID || which == OPT_GID) && len >= 20) {
+			if ((which == OPT_UID || which == OPT_GID) &&
+			    len >= 20) {
 				strcpy(v, id_names[take(&in) % 5]);
 			} else {
 				for (unsigned i = 0; i < len; i++)
-					v[i] = value_chars[take(&in) % (sizeof(value_chars) - 1)];
+					v[i] = value_chars[take(&in) %
+							   (sizeof(value_chars) -
+							    1)];
 				v[len] = '\0';
 			}
 			add_option(&b, opt);
@@ -361,10 +398,13 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 			break;
 		}
 		case 4:
-			add_option(&b, noise[take(&in) % (sizeof(noise) / sizeof(noise[0]))]);
+			add_option(&b, noise[take(&in) % (sizeof(noise) /
+							  sizeof(noise[0]))]);
 			break;
 		case 5: {
-			const char *f = foreign[take(&in) % (sizeof(foreign) / sizeof(foreign[0]))];
+			const char *f =
+				foreign[take(&in) %
+					(sizeof(foreign) / sizeof(foreign[0]))];
 
 			add_option(&b, f);
 			e.kept[e.nkept++] = f;
@@ -372,7 +412,8 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 		}
 		case 6: /* a non-option: the source or the mountpoint */
 			if (e.nnonopts < 3) {
-				snprintf(e.nonopt[e.nnonopts], sizeof(e.nonopt[0]), "w%d",
+				snprintf(e.nonopt[e.nnonopts],
+					 sizeof(e.nonopt[0]), "w%d",
 					 e.nnonopts);
 				flush_group(&b);
 				add_arg(&b, e.nonopt[e.nnonopts++]);
@@ -397,10 +438,11 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 	if (e.novalue) {
 		char msg[64];
 
-		snprintf(msg, sizeof(msg), "option %s= needs a value", e.novalue);
+		snprintf(msg, sizeof(msg), "option %s= needs a value",
+			 e.novalue);
 		if (o.ret != -1 || !strstr(o.messages, msg))
-			FAIL("%s without a value: returned %d, printed '%s'", e.novalue, o.ret,
-			     o.messages);
+			FAIL("%s without a value: returned %d, printed '%s'",
+			     e.novalue, o.ret, o.messages);
 		goto out;
 	}
 	for (int i = 0; i < NOWN; i++) {
@@ -413,7 +455,8 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 			valid[i] = ref_size(v, ram, &want[i]);
 			break;
 		case OPT_NR_OBJECTS:
-			valid[i] = ref_number(v, "km", &want[i]) && want[i] != 0;
+			valid[i] = ref_number(v, "km", &want[i]) &&
+				   want[i] != 0;
 			break;
 		case OPT_MODE:
 			valid[i] = ref_mode(v, &want[i]);
@@ -426,17 +469,19 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 			char *msg;
 
 			all_valid = false;
-			if (asprintf(&msg, "bad value for %s=: '%s'", own_names[i], v) < 0)
+			if (asprintf(&msg, "bad value for %s=: '%s'",
+				     own_names[i], v) < 0)
 				abort();
 			if (!strstr(o.messages, msg))
-				FAIL("%s=%s is invalid but the messages are '%s'", own_names[i],
-				     v, o.messages);
+				FAIL("%s=%s is invalid but the messages are "
+				     "'%s'",
+				     own_names[i], v, o.messages);
 			free(msg);
 		}
 	}
 	if (o.ret != (all_valid ? 0 : -1))
-		FAIL("returned %d, expected %d; printed '%s'", o.ret, all_valid ? 0 : -1,
-		     o.messages);
+		FAIL("returned %d, expected %d; printed '%s'", o.ret,
+		     all_valid ? 0 : -1, o.messages);
 	if (!all_valid)
 		goto out;
 	if (o.messages_len)
@@ -453,8 +498,9 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 		      i == OPT_UID	  ? (uint64_t)o.opts.uid :
 					    (uint64_t)o.opts.gid;
 		if (got != want[i])
-			FAIL("%s=%s accepted as %llu, expected %llu", own_names[i], e.raw[i],
-			     (unsigned long long)got, (unsigned long long)want[i]);
+			FAIL("%s=%s accepted as %llu, expected %llu",
+			     own_names[i], e.raw[i], (unsigned long long)got,
+			     (unsigned long long)want[i]);
 	}
 	if (o.opts.show_help != e.help || o.opts.show_version != e.version)
 		FAIL("help %d version %d, expected %d %d", o.opts.show_help,
@@ -473,16 +519,22 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 			const char *a = b.args.argv[i];
 
 			if (strcmp(a, "-o") == 0 && i + 1 < b.args.argc) {
-				char *copy = strdup(b.args.argv[++i]), *save = NULL;
+				char *copy = strdup(b.args.argv[++i]),
+				     *save = NULL;
 
 				if (!copy)
 					abort();
 				for (char *t = strtok_r(copy, ",", &save); t;
 				     t = strtok_r(NULL, ",", &save)) {
-					if (kept >= e.nkept || strcmp(t, e.kept[kept]) != 0)
-						FAIL("option '%s' left for libfuse, expected "
+					if (kept >= e.nkept ||
+					    strcmp(t, e.kept[kept]) != 0)
+						FAIL("option '%s' left for "
+						     "libfuse, expected "
 						     "'%s'",
-						     t, kept < e.nkept ? e.kept[kept] : "none");
+						     t,
+						     kept < e.nkept ?
+							     e.kept[kept] :
+							     "none");
 					kept++;
 				}
 				free(copy);
@@ -490,21 +542,32 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 				/* With two or more, the first (the source) is dropped. */
 				int want_idx = first + nonopts;
 
-				if (e.nnonopts == 1 && nonopts == 0 && i != b.args.argc - 1)
-					FAIL("the mountpoint is not given back last");
-				if (want_idx >= e.nnonopts || strcmp(a, e.nonopt[want_idx]) != 0)
-					FAIL("non-option '%s' left, expected '%s'", a,
-					     want_idx < e.nnonopts ? e.nonopt[want_idx] : "none");
+				if (e.nnonopts == 1 && nonopts == 0 &&
+				    i != b.args.argc - 1)
+					FAIL("the mountpoint is not given back "
+					     "last");
+				if (want_idx >= e.nnonopts ||
+				    strcmp(a, e.nonopt[want_idx]) != 0)
+					FAIL("non-option '%s' left, expected "
+					     "'%s'",
+					     a,
+					     want_idx < e.nnonopts ?
+						     e.nonopt[want_idx] :
+						     "none");
 				nonopts++;
-			} else if (strcmp(a, "-h") != 0 && strcmp(a, "--help") != 0 &&
-				   strcmp(a, "-V") != 0 && strcmp(a, "--version") != 0) {
+			} else if (strcmp(a, "-h") != 0 &&
+				   strcmp(a, "--help") != 0 &&
+				   strcmp(a, "-V") != 0 &&
+				   strcmp(a, "--version") != 0) {
 				FAIL("unexpected argument '%s' left", a);
 			}
 		}
 		if (kept != e.nkept)
-			FAIL("%d options left for libfuse, expected %d", kept, e.nkept);
+			FAIL("%d options left for libfuse, expected %d", kept,
+			     e.nkept);
 		if (nonopts != e.nnonopts - first)
-			FAIL("%d non-options left, expected %d", nonopts, e.nnonopts - first);
+			FAIL("%d non-options left, expected %d", nonopts,
+			     e.nnonopts - first);
 	}
 out:
 	for (int i = 0; i < NOWN; i++)

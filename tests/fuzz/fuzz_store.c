@@ -36,18 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_OPS 4000
 #define ZLEN (4 * PAGE) /* small, so long holes take several iovecs */
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		fprintf(stderr, "fuzz_store: op %d: ", op_index);              \
-		fprintf(stderr, __VA_ARGS__);                                  \
-		fputc('\n', stderr);                                           \
-		abort();                                                       \
+#define FAIL(...)                                                 \
+	do {                                                      \
+		fprintf(stderr, "fuzz_store: op %d: ", op_index); \
+		fprintf(stderr, __VA_ARGS__);                     \
+		fputc('\n', stderr);                              \
+		abort();                                          \
 	} while (0)
 
-#define TRACE(...)                                                             \
-	do {                                                                   \
-		if (trace)                                                     \
-			fprintf(stderr, __VA_ARGS__);                          \
+#define TRACE(...)                                    \
+	do {                                          \
+		if (trace)                            \
+			fprintf(stderr, __VA_ARGS__); \
 	} while (0)
 
 /* One object as the model sees it. */
@@ -161,7 +161,8 @@ static bool model_unused(const struct mobj *m)
 /* Releases obj in the store as ops.c does; the model must agree on whether it went. */
 static void release(struct mobj *m)
 {
-	bool want = model_unused(m), got = shmfs_obj_release_if_unused(&st, m->obj);
+	bool want = model_unused(m),
+	     got = shmfs_obj_release_if_unused(&st, m->obj);
 
 	if (got != want)
 		FAIL("release_if_unused freed %d, expected %d", got, want);
@@ -194,7 +195,8 @@ static int model_resize_err(const struct mobj *m, uint64_t size)
 		return 0;
 	if (size > (uint64_t)INT64_MAX)
 		return EFBIG;
-	if (new_pages > old_pages && new_pages - old_pages > LIMIT_PAGES - promised)
+	if (new_pages > old_pages &&
+	    new_pages - old_pages > LIMIT_PAGES - promised)
 		return ENOSPC;
 	return 0;
 }
@@ -230,42 +232,54 @@ static bool in_pool(const struct iovec *v)
  * Reads [off, off + len) with at most max_iov iovecs and checks what comes
  * back against the model; returns the byte count.
  */
-static size_t check_read(const struct mobj *m, uint64_t off, size_t len, int max_iov)
+static size_t check_read(const struct mobj *m, uint64_t off, size_t len,
+			 int max_iov)
 {
 	struct iovec iov[64];
 	size_t bytes = SIZE_MAX, sum = 0, want;
 	int n;
 
-	want = off >= m->size ? 0 : len < m->size - off ? len : (size_t)(m->size - off);
-	n = shmfs_obj_read_iov(&st, m->obj, off, len, zeros, ZLEN, iov, max_iov, &bytes);
+	want = off >= m->size	   ? 0 :
+	       len < m->size - off ? len :
+				     (size_t)(m->size - off);
+	n = shmfs_obj_read_iov(&st, m->obj, off, len, zeros, ZLEN, iov, max_iov,
+			       &bytes);
 	if (n < 0 || n > max_iov)
 		FAIL("read_iov gave %d iovecs of %d", n, max_iov);
 	for (int i = 0; i < n; i++) {
 		if (!iov[i].iov_len || !(in_zeros(&iov[i]) || in_pool(&iov[i])))
-			FAIL("iovec %d of a read (%p, %zu) is empty or points outside", i,
-			     iov[i].iov_base, iov[i].iov_len);
+			FAIL("iovec %d of a read (%p, %zu) is empty or points "
+			     "outside",
+			     i, iov[i].iov_base, iov[i].iov_len);
 		if (off + sum + iov[i].iov_len > m->size)
 			FAIL("a read at %llu returns bytes past the size %llu",
-			     (unsigned long long)off, (unsigned long long)m->size);
-		if (memcmp(iov[i].iov_base, m->bytes + off + sum, iov[i].iov_len) != 0) {
+			     (unsigned long long)off,
+			     (unsigned long long)m->size);
+		if (memcmp(iov[i].iov_base, m->bytes + off + sum,
+			   iov[i].iov_len) != 0) {
 			size_t j = 0;
 
-			while (((unsigned char *)iov[i].iov_base)[j] == m->bytes[off + sum + j])
+			while (((unsigned char *)iov[i].iov_base)[j] ==
+			       m->bytes[off + sum + j])
 				j++;
-			FAIL("object %llu byte %llu reads %#x, the model says %#x",
+			FAIL("object %llu byte %llu reads %#x, the model says "
+			     "%#x",
 			     (unsigned long long)m->obj->ino,
 			     (unsigned long long)(off + sum + j),
-			     ((unsigned char *)iov[i].iov_base)[j], m->bytes[off + sum + j]);
+			     ((unsigned char *)iov[i].iov_base)[j],
+			     m->bytes[off + sum + j]);
 		}
 		sum += iov[i].iov_len;
 	}
 	if (sum != bytes)
-		FAIL("read_iov says %zu bytes, its iovecs hold %zu", bytes, sum);
+		FAIL("read_iov says %zu bytes, its iovecs hold %zu", bytes,
+		     sum);
 	/* Only running out of iovecs may cut a read short. */
 	if (bytes > want || (bytes < want && n < max_iov) || (want && !bytes))
-		FAIL("read of %zu at %llu (size %llu) gave %zu bytes in %d of %d iovecs",
-		     len, (unsigned long long)off, (unsigned long long)m->size, bytes, n,
-		     max_iov);
+		FAIL("read of %zu at %llu (size %llu) gave %zu bytes in %d of "
+		     "%d iovecs",
+		     len, (unsigned long long)off, (unsigned long long)m->size,
+		     bytes, n, max_iov);
 	return bytes;
 }
 
@@ -284,9 +298,10 @@ static void check_span(const struct mobj *m, uint64_t from, uint64_t to)
 static void check_around(const struct mobj *m, uint64_t off, uint64_t len)
 {
 	uint64_t from = off > PAGE ? off - PAGE : 0;
-	uint64_t to = off > UINT64_MAX - 2 * PAGE || len > UINT64_MAX - 2 * PAGE - off
-			      ? UINT64_MAX
-			      : off + len + PAGE;
+	uint64_t to = off > UINT64_MAX - 2 * PAGE ||
+				      len > UINT64_MAX - 2 * PAGE - off ?
+			      UINT64_MAX :
+			      off + len + PAGE;
 
 	check_span(m, from, to);
 }
@@ -313,17 +328,22 @@ static void check_state(void)
 		for (uint64_t p = 0; p <= LIMIT_PAGES; p++)
 			held += m->held[p];
 		if (o->size != m->size || o->npages != held)
-			FAIL("object %llu: size %llu, %llu pages; expected %llu, %llu",
-			     (unsigned long long)o->ino, (unsigned long long)o->size,
-			     (unsigned long long)o->npages, (unsigned long long)m->size,
+			FAIL("object %llu: size %llu, %llu pages; expected "
+			     "%llu, %llu",
+			     (unsigned long long)o->ino,
+			     (unsigned long long)o->size,
+			     (unsigned long long)o->npages,
+			     (unsigned long long)m->size,
 			     (unsigned long long)held);
 		if (o->nopen != m->opens || o->nlookup != m->lookups ||
 		    o->linked != (m->name >= 0))
-			FAIL("object %llu: references differ", (unsigned long long)o->ino);
-		if (m->name >= 0 && (!o->name || strcmp(o->name, names[m->name]) != 0))
+			FAIL("object %llu: references differ",
+			     (unsigned long long)o->ino);
+		if (m->name >= 0 &&
+		    (!o->name || strcmp(o->name, names[m->name]) != 0))
 			FAIL("object %llu is named '%s', expected '%s'",
-			     (unsigned long long)o->ino, o->name ? o->name : "(null)",
-			     names[m->name]);
+			     (unsigned long long)o->ino,
+			     o->name ? o->name : "(null)", names[m->name]);
 		if (m->name < 0 && o->name)
 			FAIL("unlinked object %llu keeps the name '%s'",
 			     (unsigned long long)o->ino, o->name);
@@ -331,18 +351,22 @@ static void check_state(void)
 		linked += m->name >= 0;
 	}
 	if (st.promised_pages != want_promised || promised != want_promised)
-		FAIL("%llu pages promised (model %llu), the objects' sizes need %llu",
-		     (unsigned long long)st.promised_pages, (unsigned long long)promised,
+		FAIL("%llu pages promised (model %llu), the objects' sizes "
+		     "need %llu",
+		     (unsigned long long)st.promised_pages,
+		     (unsigned long long)promised,
 		     (unsigned long long)want_promised);
 	if (ns.count != linked)
-		FAIL("the namespace counts %zu names, the model %zu", ns.count, linked);
+		FAIL("the namespace counts %zu names, the model %zu", ns.count,
+		     linked);
 	for (int n = 0; n < NNAMES; n++) {
 		struct shmfs_obj *o = shmfs_ns_lookup(&ns, names[n]);
-		struct shmfs_obj *want = name_obj[n] >= 0 ? objs[name_obj[n]].obj : NULL;
+		struct shmfs_obj *want =
+			name_obj[n] >= 0 ? objs[name_obj[n]].obj : NULL;
 
 		if (o != want)
-			FAIL("lookup('%s') gives %p, expected %p", names[n], (void *)o,
-			     (void *)want);
+			FAIL("lookup('%s') gives %p, expected %p", names[n],
+			     (void *)o, (void *)want);
 	}
 }
 
@@ -370,11 +394,13 @@ static int list_one(struct shmfs_obj *o, void *ctx)
 static void check_listing(size_t stop_after)
 {
 	struct listing l = { .stop_after = stop_after };
-	size_t want = stop_after && stop_after < ns.count ? stop_after : ns.count;
+	size_t want = stop_after && stop_after < ns.count ? stop_after :
+							    ns.count;
 
 	shmfs_ns_foreach(&ns, list_one, &l);
 	if (l.bad || l.seen != want)
-		FAIL("a listing (stopping after %zu) saw %zu objects of %zu, or some twice "
+		FAIL("a listing (stopping after %zu) saw %zu objects of %zu, "
+		     "or some twice "
 		     "or unnamed",
 		     stop_after, l.seen, ns.count);
 }
@@ -408,7 +434,9 @@ static void op_create(void)
 	int want, err;
 
 	TRACE("create %s excl=%d lookup=%d\n", names[n], excl, lookup);
-	want = name_obj[n] >= 0 ? (excl ? EEXIST : 0) : nobjs >= LIMIT_OBJECTS ? ENOSPC : 0;
+	want = name_obj[n] >= 0	      ? (excl ? EEXIST : 0) :
+	       nobjs >= LIMIT_OBJECTS ? ENOSPC :
+					0;
 	if (o) {
 		err = excl ? EEXIST : 0;
 		if (!err)
@@ -426,7 +454,8 @@ static void op_create(void)
 		}
 	}
 	if (err != want)
-		FAIL("create('%s', excl %d): %d, expected %d", names[n], excl, err, want);
+		FAIL("create('%s', excl %d): %d, expected %d", names[n], excl,
+		     err, want);
 }
 
 static void op_create_anon(void)
@@ -453,8 +482,8 @@ static void op_open(void)
 
 	TRACE("open %s lookup=%d\n", names[n], lookup);
 	if (!o != (name_obj[n] < 0))
-		FAIL("open('%s'): found %p, the model has %d", names[n], (void *)o,
-		     name_obj[n]);
+		FAIL("open('%s'): found %p, the model has %d", names[n],
+		     (void *)o, name_obj[n]);
 	if (o)
 		add_ref(&objs[name_obj[n]], lookup);
 }
@@ -466,7 +495,8 @@ static void op_close(void)
 
 	if (!m)
 		return;
-	TRACE("close %llu lookup=%d\n", (unsigned long long)m->obj->ino, lookup);
+	TRACE("close %llu lookup=%d\n", (unsigned long long)m->obj->ino,
+	      lookup);
 	if (lookup ? !m->lookups : !m->opens)
 		return;
 	if (lookup) {
@@ -487,8 +517,8 @@ static void op_unlink(void)
 
 	TRACE("unlink %s\n", names[n]);
 	if (!o != (name_obj[n] < 0))
-		FAIL("unlink('%s'): found %p, the model has %d", names[n], (void *)o,
-		     name_obj[n]);
+		FAIL("unlink('%s'): found %p, the model has %d", names[n],
+		     (void *)o, name_obj[n]);
 	if (!o)
 		return;
 	m = &objs[name_obj[n]];
@@ -498,10 +528,15 @@ static void op_unlink(void)
 	release(m);
 }
 
-enum { RENAME_PLAIN, RENAME_NOREPLACE, RENAME_EXCHANGE };
+enum {
+	RENAME_PLAIN,
+	RENAME_NOREPLACE,
+	RENAME_EXCHANGE
+};
 
 /* The rename as ops.c's rename_locked() performs it. */
-static int do_rename(const char *name, const char *newname, int how, struct shmfs_obj **replaced)
+static int do_rename(const char *name, const char *newname, int how,
+		     struct shmfs_obj **replaced)
 {
 	struct shmfs_obj *from = shmfs_ns_lookup(&ns, name);
 	struct shmfs_obj *to = shmfs_ns_lookup(&ns, newname);
@@ -524,7 +559,8 @@ static int do_rename(const char *name, const char *newname, int how, struct shmf
 
 static void op_rename(void)
 {
-	int f = (int)(take() % NNAMES), t = (int)(take() % NNAMES), how = (int)(take() % 3);
+	int f = (int)(take() % NNAMES), t = (int)(take() % NNAMES),
+	    how = (int)(take() % 3);
 	int from = name_obj[f], to = name_obj[t], want, err;
 	struct shmfs_obj *replaced;
 
@@ -541,8 +577,8 @@ static void op_rename(void)
 		want = 0;
 	err = do_rename(names[f], names[t], how, &replaced);
 	if (err != want)
-		FAIL("rename('%s', '%s', %d): %d, expected %d", names[f], names[t], how, err,
-		     want);
+		FAIL("rename('%s', '%s', %d): %d, expected %d", names[f],
+		     names[t], how, err, want);
 	if (err || f == t)
 		return;
 	if (how == RENAME_EXCHANGE) {
@@ -552,8 +588,10 @@ static void op_rename(void)
 		name_obj[f] = to;
 		return;
 	}
-	if ((to >= 0) != (replaced != NULL) || (to >= 0 && replaced != objs[to].obj))
-		FAIL("rename replaced %p, expected object %d", (void *)replaced, to);
+	if ((to >= 0) != (replaced != NULL) ||
+	    (to >= 0 && replaced != objs[to].obj))
+		FAIL("rename replaced %p, expected object %d", (void *)replaced,
+		     to);
 	objs[from].name = t;
 	name_obj[t] = from;
 	name_obj[f] = -1;
@@ -573,15 +611,17 @@ static void op_write(void)
 
 	if (!m)
 		return;
-	TRACE("write %llu off=%llu len=%llu grow=%d\n", (unsigned long long)m->obj->ino,
-	      (unsigned long long)off, (unsigned long long)len, grow);
+	TRACE("write %llu off=%llu len=%llu grow=%d\n",
+	      (unsigned long long)m->obj->ino, (unsigned long long)off,
+	      (unsigned long long)len, grow);
 	if (len == 0)
 		want = 0;
 	else if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		want = -EFBIG;
 	else if (off + len > m->size && grow)
-		want = model_resize_err(m, off + len) ? -model_resize_err(m, off + len)
-						      : (ssize_t)len;
+		want = model_resize_err(m, off + len) ?
+			       -model_resize_err(m, off + len) :
+			       (ssize_t)len;
 	else if (off + len > m->size && off >= m->size)
 		want = -EFBIG;
 	else if (off + len > m->size)
@@ -590,10 +630,12 @@ static void op_write(void)
 		want = (ssize_t)len;
 	/* The pattern covers every write that can succeed. */
 	if (want > 0 && (uint64_t)want > sizeof(pattern) - 4093)
-		FAIL("a write of %zd bytes succeeds in a %d-page store", want, LIMIT_PAGES);
+		FAIL("a write of %zd bytes succeeds in a %d-page store", want,
+		     LIMIT_PAGES);
 	got = shmfs_obj_write(&st, m->obj, src, (size_t)len, off, grow);
 	if (got != want)
-		FAIL("write(%llu, %llu, grow %d) on size %llu: %zd, expected %zd",
+		FAIL("write(%llu, %llu, grow %d) on size %llu: %zd, expected "
+		     "%zd",
 		     (unsigned long long)off, (unsigned long long)len, grow,
 		     (unsigned long long)m->size, got, want);
 	if (want <= 0)
@@ -601,7 +643,8 @@ static void op_write(void)
 	if (off + (uint64_t)want > m->size)
 		model_set_size(m, off + (uint64_t)want);
 	memcpy(m->bytes + off, src, (size_t)want);
-	for (uint64_t p = off / PAGE; p <= (off + (uint64_t)want - 1) / PAGE; p++)
+	for (uint64_t p = off / PAGE; p <= (off + (uint64_t)want - 1) / PAGE;
+	     p++)
 		m->held[p] = true;
 	check_around(m, off, (uint64_t)want);
 }
@@ -615,8 +658,9 @@ static void op_read(void)
 
 	if (!m)
 		return;
-	TRACE("read %llu off=%llu len=%llu max_iov=%d\n", (unsigned long long)m->obj->ino,
-	      (unsigned long long)off, (unsigned long long)len, max_iov);
+	TRACE("read %llu off=%llu len=%llu max_iov=%d\n",
+	      (unsigned long long)m->obj->ino, (unsigned long long)off,
+	      (unsigned long long)len, max_iov);
 	check_read(m, off, (size_t)len, max_iov);
 }
 
@@ -633,8 +677,9 @@ static void op_truncate(void)
 	want = model_resize_err(m, size);
 	err = shmfs_obj_resize(&st, m->obj, size);
 	if (err != want)
-		FAIL("resize(%llu) from %llu: %d, expected %d", (unsigned long long)size,
-		     (unsigned long long)m->size, err, want);
+		FAIL("resize(%llu) from %llu: %d, expected %d",
+		     (unsigned long long)size, (unsigned long long)m->size, err,
+		     want);
 	if (!err) {
 		model_set_size(m, size);
 		check_around(m, size, 0);
@@ -656,8 +701,8 @@ static void op_punch(void)
 	end = len > m->size - off ? m->size : off + len;
 	memset(m->bytes + off, 0, end - off);
 	/* Whole pages in the range are freed; past the size counts as zeros. */
-	for (uint64_t p = pages_for(off); p < (end == m->size ? pages_for(end) : end / PAGE);
-	     p++)
+	for (uint64_t p = pages_for(off);
+	     p < (end == m->size ? pages_for(end) : end / PAGE); p++)
 		m->held[p] = false;
 	check_around(m, off, end - off);
 }
@@ -672,8 +717,9 @@ static void op_reserve(void)
 
 	if (!m)
 		return;
-	TRACE("reserve %llu off=%llu len=%llu keep=%d\n", (unsigned long long)m->obj->ino,
-	      (unsigned long long)off, (unsigned long long)len, keep);
+	TRACE("reserve %llu off=%llu len=%llu keep=%d\n",
+	      (unsigned long long)m->obj->ino, (unsigned long long)off,
+	      (unsigned long long)len, keep);
 	if (len == 0 || len > (uint64_t)INT64_MAX - off)
 		return; /* EINVAL and EFBIG, refused before the store is asked */
 	if (!keep && off + len > m->size) {
@@ -706,7 +752,8 @@ static void op_seek(void)
 	if (got != want)
 		FAIL("seek(%llu, %s) on size %llu: %lld, expected %lld",
 		     (unsigned long long)off, data ? "data" : "hole",
-		     (unsigned long long)m->size, (long long)got, (long long)want);
+		     (unsigned long long)m->size, (long long)got,
+		     (long long)want);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -730,9 +777,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const ops[])(void) = {
-		op_create, op_create,	op_create_anon, op_open,    op_close,
-		op_unlink, op_rename,	op_write,	op_write,   op_read,
-		op_truncate, op_punch, op_reserve,	op_seek,
+		op_create,   op_create, op_create_anon, op_open,  op_close,
+		op_unlink,   op_rename, op_write,	op_write, op_read,
+		op_truncate, op_punch,	op_reserve,	op_seek,
 	};
 
 	if (shmfs_store_init(&st, LIMIT_PAGES * PAGE, LIMIT_OBJECTS) != 0 ||
