@@ -6,8 +6,10 @@
  * The first byte picks the RAM size and one of two modes:
  *  - raw: the rest, split at newlines, is the argument list after "shmfs".
  *    On success the results must be in range (size a page multiple in
- *    [1 page, SHMFS_SIZE_MAX], nr_objects >= 1, mode <= 0777) and nothing is
- *    printed; a failure must print why.
+ *    [1 page, SHMFS_SIZE_MAX], nr_objects >= 1, mode <= 0777), nothing is
+ *    printed, and the rest of main()'s setup (fuse_parse_cmdline(), then
+ *    the store with those limits) must take them; a failure must print
+ *    why.
  *  - structured: the rest is decoded into arguments built from shmfs's own
  *    options with fuzzed values, fstab noise, options for mount(8), options
  *    for libfuse, non-options, -h and -V, in one or more -o groups.  A
@@ -31,9 +33,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fuse_lowlevel.h>
 #include <fuse_opt.h>
 
 #include "options.h"
+#include "store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -98,6 +102,38 @@ static void check_ranges(const struct shmfs_options *opts)
 
 /* ---- Raw mode ---- */
 
+/*
+ * What the daemon's main() does with accepted options before mounting:
+ * libfuse parses what is left, and the store is set up with the limits,
+ * which it must accept (an 8 TiB size= only reserves address space).
+ */
+static void after_parse(struct fuse_args *args,
+			const struct shmfs_options *opts)
+{
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct shmfs_store st;
+	char *noise = NULL;
+	size_t noise_len;
+	FILE *mem = open_memstream(&noise, &noise_len);
+	int err;
+
+	if (!mem)
+		abort();
+	stderr = mem; /* libfuse's complaints are not ours to check */
+	fuse_parse_cmdline(args, &cmd);
+	stderr = real_stderr;
+	fclose(mem);
+	free(noise);
+	free(cmd.mountpoint);
+	err = shmfs_store_init(&st, opts->size, opts->nr_objects);
+	if (err)
+		FAIL("the store refuses the accepted size %llu and nr_objects "
+		     "%llu: %s",
+		     (unsigned long long)opts->size,
+		     (unsigned long long)opts->nr_objects, strerror(err));
+	shmfs_store_destroy(&st);
+}
+
 static void fuzz_raw(const uint8_t *data, size_t size, uint64_t ram)
 {
 	char *text = malloc(size + 1), *p;
@@ -126,6 +162,7 @@ static void fuzz_raw(const uint8_t *data, size_t size, uint64_t ram)
 		check_ranges(&o.opts);
 		if (o.messages_len)
 			FAIL("succeeded but printed: %s", o.messages);
+		after_parse(&args, &o.opts);
 	} else if (!o.messages_len) {
 		FAIL("failed without saying why");
 	}
