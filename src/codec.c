@@ -79,7 +79,8 @@ int shmfs_name_decode(const char *file, char *out, size_t outsz)
 			return (int)rl + 1;
 		}
 	}
-	if (*file == '\0')
+	/* Encodings never exceed the limit: a longer file name is no name's. */
+	if (*file == '\0' || strlen(file) > SHMFS_FILE_NAME_MAX)
 		return -EINVAL;
 	for (const char *p = file; *p; p++) {
 		char c = *p;

@@ -219,12 +219,17 @@ START_TEST(test_length_limit)
 	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)),
 			 -ENAMETOOLONG);
 
-	/* A file name longer than 255 bytes is never valid. */
+	/*
+	 * A file name longer than 255 bytes is never valid, and decodes to
+	 * nothing: no name encodes to it.
+	 */
 	memset(enc, 'a', 256);
 	enc[256] = '\0';
 	ck_assert(!shmfs_file_name_valid(enc));
+	ck_assert_int_eq(shmfs_name_decode(enc, dec, sizeof(dec)), -EINVAL);
 	enc[255] = '\0';
 	ck_assert(shmfs_file_name_valid(enc));
+	ck_assert_int_eq(shmfs_name_decode(enc, dec, sizeof(dec)), 256);
 }
 END_TEST
 
