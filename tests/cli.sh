@@ -12,16 +12,6 @@ export LC_ALL=C
 size=$((2 * 1024 * 1024 * 1024)) # room for the 1 GiB sparse file below
 nr_objects=100
 
-ok() {
-	echo "ok - $*"
-}
-
-# expect_eq WHAT GOT WANT
-expect_eq() {
-	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
-	ok "$1"
-}
-
 # must_fail WHAT COMMAND...: the command must fail and create nothing.
 must_fail() {
 	local what=$1

@@ -14,15 +14,6 @@ export LC_ALL=C
 : "${PYTHON3:=python3}"
 unset ASAN_OPTIONS UBSAN_OPTIONS # the packages are built without sanitizers
 
-ok() {
-	echo "ok - $*"
-}
-
-expect_eq() {
-	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
-	ok "$1"
-}
-
 for tool in dpkg-buildpackage dh lintian apt-get cc pkg-config; do
 	command -v "$tool" >/dev/null || shmfs_die "$tool not found (packages dpkg-dev debhelper lintian apt gcc pkg-config)"
 done

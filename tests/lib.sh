@@ -1,5 +1,6 @@
 # lib.sh: helpers sourced by the shell tests (bash): mount a real shmfs daemon
-# in a temporary directory and clean everything up on exit, also on failure.
+# in a temporary directory and clean everything up on exit, also on failure;
+# report checks (ok, expect_eq) and failures (shmfs_die).
 #
 #   . "${SHMFS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 #   shmfs_mount size=64m     # sets $MNT; may be called more than once
@@ -32,6 +33,17 @@ MNT=
 shmfs_die() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# A passed check, in the TAP-like style of the shell tests.
+ok() {
+	echo "ok - $*"
+}
+
+# expect_eq WHAT GOT WANT: checks that a step gave what it should.
+expect_eq() {
+	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
+	ok "$1"
 }
 
 # True if $1 is a shmfs mount: the probe name answers with its fixed inode.

@@ -11,15 +11,6 @@ srcdir=${SHMFS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 
 export LC_ALL=C
 
-ok() {
-	echo "ok - $*"
-}
-
-expect_eq() {
-	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
-	ok "$1"
-}
-
 [ "$(id -u)" = 0 ] || shmfs_die "mount.sh needs root (mount(8) of a FUSE filesystem)"
 [ -n "${SHMFS_LIB_UNSHARED:-}" ] || shmfs_die "no private mount namespace (unshare missing?)"
 bin=$(cd "$(dirname "$SHMFS_BIN")" && pwd)/$(basename "$SHMFS_BIN")

@@ -18,16 +18,6 @@ prog=$builddir/tests/shm_prog
 export LC_ALL=C
 umask 022
 
-ok() {
-	echo "ok - $*"
-}
-
-# expect_eq WHAT GOT WANT
-expect_eq() {
-	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
-	ok "$1"
-}
-
 # In a sanitizer build (configure --enable-sanitizers) the shim needs the
 # ASan runtime first in the initial library list, which only LD_PRELOAD can
 # arrange in programs built without it.

@@ -10,15 +10,6 @@ srcdir=${SHMFS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 umask 022
 export LC_ALL=C
 
-ok() {
-	echo "ok - $*"
-}
-
-expect_eq() {
-	[ "$2" = "$3" ] || shmfs_die "$1: got '$2', want '$3'"
-	ok "$1"
-}
-
 # run_ctl: runs shmfsctl, leaving stdout in $out, stderr in $err and the exit
 # status in $rc.
 run_ctl() {
