@@ -58,15 +58,21 @@ struct shmfs_dir {
 };
 
 /*
- * A notification for the notify thread to send: drop the dentry of name
- * (fuse_lowlevel_notify_inval_entry), or, if obj is set, drop obj's cached
- * pages in [off, off + len) (fuse_lowlevel_notify_inval_inode); obj is held
- * by a lookup count until then.
+ * Work for the notify thread, which may wait on the kernel where a handler
+ * must not: drop the dentry of name (fuse_lowlevel_notify_inval_entry),
+ * drop obj's cached pages in [off, off + len) (notify_inval_inode; obj held
+ * by a lookup count until then), or finish an F_ADD_SEALS that needs the
+ * /proc walk and answer req (obj held by req's open file).
  */
+enum shmfs_notice_kind { NOTICE_FORGET_NAME, NOTICE_DROP_PAGES, NOTICE_WRITE_SEAL };
+
 struct shmfs_notice {
 	struct shmfs_notice *next;
+	enum shmfs_notice_kind kind;
 	struct shmfs_obj *obj;
 	off_t off, len;
+	fuse_req_t req;
+	uint32_t seals;
 	size_t name_len;
 	char name[];
 };
@@ -364,11 +370,19 @@ static void set_open_flags(struct fuse_file_info *fi, struct shmfs_handle *h)
 	fi->noflush = 1;    /* close needs no FLUSH round trip */
 }
 
+/* Queues n for the notify thread.  Called with the lock held. */
+static void queue_notice_locked(struct shmfs_fs *fs, struct shmfs_notice *n)
+{
+	n->next = fs->notify_queue;
+	fs->notify_queue = n;
+	pthread_cond_signal(&fs->notify_cond);
+}
+
 /*
  * The kernel keeps the dentry CREATE made for an anonymous object, and with
  * it the object, until memory runs short.  Asking it to drop the dentry
- * lets the object go at its last close.  Notifications wait for the kernel
- * (here for the creating open to finish), so the notify thread sends them.
+ * lets the object go at its last close.  (The request waits for the
+ * creating open to finish.)
  */
 static void queue_forget_name(struct shmfs_fs *fs, const char *name)
 {
@@ -377,12 +391,11 @@ static void queue_forget_name(struct shmfs_fs *fs, const char *name)
 
 	if (!n)
 		return; /* XXX then the object lives until the kernel prunes dentries */
+	n->kind = NOTICE_FORGET_NAME;
 	n->name_len = len;
 	memcpy(n->name, name, len + 1);
 	pthread_mutex_lock(&fs->lock);
-	n->next = fs->notify_queue;
-	fs->notify_queue = n;
-	pthread_cond_signal(&fs->notify_cond);
+	queue_notice_locked(fs, n);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -391,8 +404,8 @@ static void queue_forget_name(struct shmfs_fs *fs, const char *name)
  * page cache, where other processes' mappings see it until the pages are
  * read again.  Dropping the pages makes those mappings fault the true bytes
  * back in, so a refused write (to a sealed object, say) shows for moments
- * only.  The drop waits for page locks held by requests in flight, so the
- * notify thread does it.  Called with the lock held.
+ * only.  (The drop waits for page locks held by requests in flight.)
+ * Called with the lock held.
  */
 static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t off, size_t len)
 {
@@ -403,13 +416,40 @@ static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t o
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return; /* XXX then mappings show the refused bytes until re-read */
+	n->kind = NOTICE_DROP_PAGES;
 	n->obj = obj;
 	n->off = off;
 	n->len = (off_t)len;
 	obj->nlookup++;
-	n->next = fs->notify_queue;
-	fs->notify_queue = n;
-	pthread_cond_signal(&fs->notify_cond);
+	queue_notice_locked(fs, n);
+}
+
+/*
+ * The second half of adding F_SEAL_WRITE (add_seals): it needs every
+ * writable shared mapping gone, and only /proc knows them.  Reading a
+ * process's maps can wait for that process, which may be waiting for this
+ * daemon, so the walk runs here, without the lock.
+ */
+static void finish_write_seal(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_obj *obj,
+			      uint32_t seals)
+{
+	/* Without the device, mappings cannot be ruled out: refuse. */
+	int busy = fs->dev ? shmfs_find_writable_mapping("/proc", fs->dev, obj->ino) : 1;
+	int err = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	obj->write_seals_pending--;
+	if (busy)
+		err = EBUSY;
+	else if (obj->seals & F_SEAL_SEAL) /* sealed by another caller meanwhile */
+		err = EPERM;
+	else
+		obj->seals |= seals;
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_ioctl(req, 0, NULL, 0);
 }
 
 static void *notify_main(void *arg)
@@ -430,13 +470,21 @@ static void *notify_main(void *arg)
 		fs->notify_queue = n->next;
 		pthread_mutex_unlock(&fs->lock);
 		/* ENOENT (already dropped) and ENOTCONN (unmounted) are fine. */
-		if (!n->obj && !stopping)
-			fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, n->name, n->name_len);
-		if (n->obj) {
+		switch (n->kind) {
+		case NOTICE_FORGET_NAME:
+			if (!stopping)
+				fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, n->name,
+								 n->name_len);
+			break;
+		case NOTICE_DROP_PAGES:
 			if (!stopping)
 				fuse_lowlevel_notify_inval_inode(fs->se, (fuse_ino_t)(uintptr_t)n->obj,
 								 n->off, n->len);
 			drop_refs(fs, n->obj, 1, NULL);
+			break;
+		case NOTICE_WRITE_SEAL:
+			finish_write_seal(fs, n->req, n->obj, n->seals);
+			break;
 		}
 		free(n);
 		pthread_mutex_lock(&fs->lock);
@@ -942,42 +990,43 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 #define KNOWN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /*
- * F_ADD_SEALS.  F_SEAL_WRITE needs every writable shared mapping gone, and
- * only /proc knows them.  Walking it may block on a process that waits for
- * this daemon, so it runs without the lock, the object marked meanwhile so
- * that the shim refuses new writable mappings.  Returns 0 or an errno.
+ * F_ADD_SEALS: answers req.  Adding F_SEAL_WRITE is finished by the notify
+ * thread (finish_write_seal); meanwhile the object is marked, so that the
+ * shim refuses new writable mappings.
  */
-static int add_seals(struct shmfs_fs *fs, struct shmfs_obj *obj, uint32_t seals)
+static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj,
+		      uint32_t seals)
 {
-	bool look = false;
-	int err = 0, busy;
+	struct shmfs_notice *n = NULL;
+	int err = 0;
 
-	if (seals & ~KNOWN_SEALS)
-		return EINVAL;
+	if (seals & ~KNOWN_SEALS) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
-	if (obj->seals & F_SEAL_SEAL)
+	if (obj->seals & F_SEAL_SEAL) {
 		err = EPERM;
-	else if (!(seals & F_SEAL_WRITE) || (obj->seals & F_SEAL_WRITE))
+	} else if (!(seals & F_SEAL_WRITE) || (obj->seals & F_SEAL_WRITE)) {
 		obj->seals |= seals;
-	else
-		look = true;
-	obj->write_seals_pending += look;
+	} else {
+		n = calloc(1, sizeof(*n));
+		if (!n) {
+			err = ENOMEM;
+		} else {
+			n->kind = NOTICE_WRITE_SEAL;
+			n->obj = obj;
+			n->req = req;
+			n->seals = seals;
+			obj->write_seals_pending++;
+			queue_notice_locked(fs, n);
+		}
+	}
 	pthread_mutex_unlock(&fs->lock);
-	if (!look)
-		return err;
-
-	/* Without the device, mappings cannot be ruled out: refuse. */
-	busy = fs->dev ? shmfs_find_writable_mapping("/proc", fs->dev, obj->ino) : 1;
-	pthread_mutex_lock(&fs->lock);
-	obj->write_seals_pending--;
-	if (busy)
-		err = EBUSY;
-	else if (obj->seals & F_SEAL_SEAL) /* sealed by another caller meanwhile */
-		err = EPERM;
-	else
-		obj->seals |= seals;
-	pthread_mutex_unlock(&fs->lock);
-	return err;
+	if (err)
+		fuse_reply_err(req, err);
+	else if (!n)
+		fuse_reply_ioctl(req, 0, NULL, 0);
 }
 
 /* SHMFS_IOC_NOPEN (proto.h): an object's open count, for shmfsctl ls. */
@@ -1014,7 +1063,6 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 	struct shmfs_fs *fs = fs_of(req);
 	struct shmfs_obj *obj = obj_of(ino);
 	uint32_t seals;
-	int err;
 
 	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_NOPEN) {
 		ioctl_nopen(req, in_buf, in_bufsz, out_bufsz);
@@ -1043,11 +1091,7 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 			return;
 		}
 		memcpy(&seals, in_buf, sizeof(seals));
-		err = add_seals(fs, obj, seals);
-		if (err)
-			fuse_reply_err(req, err);
-		else
-			fuse_reply_ioctl(req, 0, NULL, 0);
+		add_seals(req, fs, obj, seals);
 		return;
 	default:
 		fuse_reply_err(req, ENOTTY);

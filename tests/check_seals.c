@@ -40,6 +40,14 @@ static void mount_setup(void)
 	unsetenv("SHMFS_NATIVE_MEMFD");
 }
 
+/* One worker: the /proc walk must not hold it (the notify thread does it). */
+static void mount_one_worker_setup(void)
+{
+	harness_mount(&mnt, "size=64m,max_threads=1");
+	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	unsetenv("SHMFS_NATIVE_MEMFD");
+}
+
 static void mount_teardown(void)
 {
 	harness_umount(&mnt);
@@ -528,6 +536,13 @@ static Suite *seals_suite(void)
 	tcase_add_test(tc, refused_write_not_visible);
 	tcase_add_test(tc, fcntl_pass_through);
 	tcase_add_test(tc, native_memfd_switch);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("one worker");
+	tcase_add_unchecked_fixture(tc, mount_one_worker_setup, mount_teardown);
+	tcase_add_test(tc, write_seal_busy);
+	tcase_add_test(tc, write_seal_busy_foreign);
+	tcase_add_test(tc, mapped_data_survives_seal);
 	suite_add_tcase(s, tc);
 	return s;
 }
