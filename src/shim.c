@@ -738,44 +738,40 @@ SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
 /* ---- Seals --------------------------------------------------------------- */
 
 /*
- * Asks the daemon for fd's seals if fd may be a shmfs object: a regular
- * file on an anonymous device (FUSE's kind), with sealable_only, one whose
- * inode number marks it sealable (proto.h).  Returns the seals, or -1 if fd
- * is not a shmfs object (the daemon of another filesystem answers ENOTTY) or
- * a negative errno.
+ * Whether fd may be a shmfs object: a regular file on an anonymous device
+ * (FUSE's kind) and, with sealable_only, one whose inode number marks it
+ * sealable (proto.h).  The seal ioctls then tell: the daemon of any other
+ * filesystem answers ENOTTY.
  */
-static long shim_get_seals(int fd, bool sealable_only)
+static bool shim_maybe_shmfs(int fd, bool sealable_only)
 {
 	struct stat st;
-	uint32_t seals;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || major(st.st_dev) != 0 ||
-	    (sealable_only && !(st.st_ino & SHMFS_INO_SEALABLE)))
-		return -1;
-	if (ioctl(fd, SHMFS_IOC_GET_SEALS, &seals) != 0)
-		return errno == ENOTTY ? -1 : -errno;
-	return seals;
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && major(st.st_dev) == 0 &&
+	       (!sealable_only || (st.st_ino & SHMFS_INO_SEALABLE));
 }
 
 /*
- * F_GET_SEALS and F_ADD_SEALS on a shmfs object: sets *ret as fcntl would
- * and returns true; false for any other descriptor, which goes to the real
- * fcntl.  Runs only for these two commands.
+ * F_GET_SEALS and F_ADD_SEALS on a shmfs object: sets *ret (and errno) as
+ * fcntl would and returns true; false for any other descriptor, which goes
+ * to the real fcntl.  Runs only for these two commands.
  */
 static bool shim_seals_fcntl(int fd, int cmd, void *arg, int *ret)
 {
-	uint32_t add = (uint32_t)(uintptr_t)arg;
-	long seals = shim_get_seals(fd, false);
+	uint32_t seals = (uint32_t)(uintptr_t)arg;
+	int saved = errno;
 
-	if (seals == -1)
+	if (!shim_maybe_shmfs(fd, false))
 		return false;
-	if (seals < 0) {
-		errno = (int)-seals;
+	if (ioctl(fd, cmd == F_GET_SEALS ? SHMFS_IOC_GET_SEALS : SHMFS_IOC_ADD_SEALS,
+		  &seals) != 0) {
+		if (errno == ENOTTY) {
+			errno = saved;
+			return false;
+		}
 		*ret = -1;
-	} else if (cmd == F_GET_SEALS) {
-		*ret = (int)(seals & ~SHMFS_SEAL_WRITE_PENDING);
 	} else {
-		*ret = ioctl(fd, SHMFS_IOC_ADD_SEALS, &add) == 0 ? 0 : -1;
+		*ret = cmd == F_GET_SEALS ? (int)(seals & ~SHMFS_SEAL_WRITE_PENDING) : 0;
 	}
 	return true;
 }
@@ -817,14 +813,14 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 static bool shim_mmap_refused(int prot, int flags, int fd)
 {
 	int type = flags & MAP_TYPE, saved = errno;
-	long seals;
+	uint32_t seals;
 
 	if (__builtin_expect(!(prot & PROT_WRITE) || (flags & MAP_ANONYMOUS) || fd < 0 ||
 				     (type != MAP_SHARED && type != MAP_SHARED_VALIDATE),
 			     1))
 		return false;
-	seals = shim_get_seals(fd, true);
-	if (seals > 0 && (seals & (F_SEAL_WRITE | SHMFS_SEAL_WRITE_PENDING))) {
+	if (shim_maybe_shmfs(fd, true) && ioctl(fd, SHMFS_IOC_GET_SEALS, &seals) == 0 &&
+	    (seals & (F_SEAL_WRITE | SHMFS_SEAL_WRITE_PENDING))) {
 		errno = EACCES;
 		return true;
 	}
