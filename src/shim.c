@@ -652,87 +652,59 @@ static inline ssize_t shim_write_result(ssize_t n, int fd, off64_t pos,
 	return n;
 }
 
+/*
+ * A wrapper's body: the real function with the arguments that follow pos,
+ * where the write starts (-1: the file position).
+ */
+#define SHIM_WRITE_BODY(real, pos, ...)                   \
+	int saved = errno;                                \
+	ssize_t n;                                        \
+                                                          \
+	shim_resolve();                                   \
+	n = shim_real.real(__VA_ARGS__);                  \
+	return shim_write_result(n, fd, pos, saved)
+
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.write(fd, buf, count);
-	return shim_write_result(n, fd, -1, saved);
+	SHIM_WRITE_BODY(write, -1, fd, buf, count);
 }
 
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.writev(fd, iov, cnt);
-	return shim_write_result(n, fd, -1, saved);
+	SHIM_WRITE_BODY(writev, -1, fd, iov, cnt);
 }
 
 SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwrite(fd, buf, count, off);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwrite, off, fd, buf, count, off);
 }
 
 SHIM_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwrite64(fd, buf, count, off);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwrite64, off, fd, buf, count, off);
 }
 
 SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwritev(fd, iov, cnt, off);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwritev, off, fd, iov, cnt, off);
 }
 
 SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt,
 			      off64_t off)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwritev64(fd, iov, cnt, off);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwritev64, off, fd, iov, cnt, off);
 }
 
 SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
 			     off_t off, int flags)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwritev2(fd, iov, cnt, off, flags);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwritev2, off, fd, iov, cnt, off, flags);
 }
 
 SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
 				off64_t off, int flags)
 {
-	int saved = errno;
-	ssize_t n;
-
-	shim_resolve();
-	n = shim_real.pwritev64v2(fd, iov, cnt, off, flags);
-	return shim_write_result(n, fd, off, saved);
+	SHIM_WRITE_BODY(pwritev64v2, off, fd, iov, cnt, off, flags);
 }
 
 /* ---- Seals --------------------------------------------------------------- */
