@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "harness.h"
 #include "proto.h"
 
 /* Room for any shm name, NUL included. */
@@ -484,11 +485,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(codec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(codec_suite, NULL);
 }

@@ -2166,15 +2166,5 @@ static Suite *daemon_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	/* make check sets 120 s; Check's own default of 4 s is too short */
-	setenv("CK_DEFAULT_TIMEOUT", "120", 0);
-	sr = srunner_create(daemon_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(daemon_suite, "120");
 }

@@ -737,13 +737,5 @@ static Suite *faults_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	setenv("CK_DEFAULT_TIMEOUT", "300", 0);
-	sr = srunner_create(faults_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(faults_suite, "300");
 }

@@ -180,11 +180,5 @@ static Suite *mappings_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mappings_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(mappings_suite, NULL);
 }

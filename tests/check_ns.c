@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "ns.h"
 #include "store.h"
 
@@ -474,11 +475,5 @@ static Suite *ns_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ns_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(ns_suite, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "harness.h"
 #include "options.h"
 
 #define KIB UINT64_C(1024)
@@ -677,11 +678,5 @@ static Suite *options_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(options_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(options_suite, NULL);
 }

@@ -549,11 +549,5 @@ static Suite *seals_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(seals_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(seals_suite, NULL);
 }

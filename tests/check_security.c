@@ -285,18 +285,10 @@ static Suite *security_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (geteuid() != 0) {
 		/* Switching users needs root: fail, never skip. */
 		fprintf(stderr, "check_security: must run as root\n");
 		return 99;
 	}
-	setenv("CK_DEFAULT_TIMEOUT", "120", 0);
-	sr = srunner_create(security_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(security_suite, "120");
 }

@@ -1698,12 +1698,6 @@ static Suite *shim_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(shim_suite());
-	int failed;
-
 	umask(022);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(shim_suite, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness.h"
 #include "options.h"
 #include "perm.h"
 #include "pool.h"
@@ -1653,11 +1654,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_run_suite(store_suite, NULL);
 }

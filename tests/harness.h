@@ -79,4 +79,28 @@ int harness_recv_fd(int sock);
 		r_;                                                       \
 	})
 
+#ifdef CHECK_H
+#include <stdlib.h>
+
+/*
+ * A Check test program's main(): sets CK_DEFAULT_TIMEOUT to timeout unless
+ * the environment has one (make check does; Check's own 4 s is short for
+ * tests that mount), builds the suite after that, since Check reads the
+ * variable when a TCase is made, runs it and returns the exit status.
+ */
+static inline int harness_run_suite(Suite *(*make_suite)(void), const char *timeout)
+{
+	SRunner *sr;
+	int failed;
+
+	if (timeout)
+		setenv("CK_DEFAULT_TIMEOUT", timeout, 0);
+	sr = srunner_create(make_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+#endif
+
 #endif
