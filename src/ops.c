@@ -32,7 +32,8 @@
  */
 #define CACHE_TIMEOUT 86400.0
 #define BLKSIZE (1u << 20) /* st_blksize: as large as one WRITE */
-#define MAX_READ_IOV 1023  /* UIO_MAXIOV less libfuse's header */
+/* Descriptors kept for everything but objects' memfds: /dev/fuse, logs, /proc. */
+#define FD_RESERVE 256
 #define SHMFS_READAHEAD (1u << 20) /* one READ of the largest size */
 
 /*
@@ -854,17 +855,22 @@ static void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct shmfs_fs *fs = fs_of(req);
-	struct iovec iov[MAX_READ_IOV];
-	size_t bytes;
-	int n;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	int fd = __atomic_load_n(&obj_of(ino)->memfd, __ATOMIC_ACQUIRE);
 
-	/* The iovecs point into the pool: reply before anyone may free pages. */
-	pthread_mutex_lock(&fs->lock);
-	n = shmfs_obj_read_iov(&fs->store, obj_of(ino), (uint64_t)off, size, fs->zeros,
-			       fs->zeros_len, iov, MAX_READ_IOV, &bytes);
-	fuse_reply_iov(req, iov, n);
-	pthread_mutex_unlock(&fs->lock);
+	/*
+	 * No lock: the open file holds the object, and its memfd, whose end is
+	 * the object's, is the truth.  libfuse reads the bytes from it (holes
+	 * cost the kernel's zero page only) and stops at its end.
+	 */
+	if (fd < 0) {
+		fuse_reply_buf(req, NULL, 0); /* never had a size */
+		return;
+	}
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY;
+	bv.buf[0].fd = fd;
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
 
 static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
@@ -939,7 +945,7 @@ static void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		if (obj->seals & F_SEAL_WRITE)
 			err = EPERM;
 		else
-			shmfs_obj_punch(&fs->store, obj, (uint64_t)off, (uint64_t)len);
+			err = shmfs_obj_punch(obj, (uint64_t)off, (uint64_t)len);
 	} else if ((uint64_t)(off + len) > obj->size) {
 		/* As Linux's memfds: F_SEAL_GROW refuses even with KEEP_SIZE. */
 		if (obj->seals & F_SEAL_GROW)
@@ -1313,6 +1319,7 @@ const struct fuse_lowlevel_ops shmfs_ll_ops = {
 
 int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 {
+	uint64_t nr_objects;
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
@@ -1322,12 +1329,15 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	fs->root_uid = opts->uid;
 	fs->root_gid = opts->gid;
 	root_changed(fs);
-	/* Untouched anonymous memory: reads of it cost the kernel's zero page only. */
-	fs->zeros_len = BLKSIZE;
-	fs->zeros = mmap(NULL, fs->zeros_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (fs->zeros == MAP_FAILED)
-		return errno;
-	err = shmfs_store_init(&fs->store, opts->size, opts->nr_objects);
+	/* Every object with data holds a memfd: nr_objects= cannot promise more. */
+	nr_objects = shmfs_store_fd_budget(FD_RESERVE);
+	if (nr_objects < opts->nr_objects)
+		fuse_log(FUSE_LOG_WARNING,
+			 "shmfs: nr_objects=%llu lowered to %llu, what the descriptor limit allows\n",
+			 (unsigned long long)opts->nr_objects, (unsigned long long)nr_objects);
+	else
+		nr_objects = opts->nr_objects;
+	err = shmfs_store_init(&fs->store, opts->size, nr_objects);
 	if (!err)
 		err = shmfs_ns_init(&fs->ns);
 	if (err)
@@ -1346,9 +1356,6 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	}
 	shmfs_ns_destroy(&fs->ns);
 	shmfs_store_destroy(&fs->store);
-	if (fs->zeros && fs->zeros != MAP_FAILED)
-		munmap(fs->zeros, fs->zeros_len);
-	fs->zeros = NULL;
 	pthread_cond_destroy(&fs->notify_cond);
 	pthread_mutex_destroy(&fs->lock);
 }

@@ -35,8 +35,6 @@ struct shmfs_fs {
 	struct shmfs_notice *notify_queue;
 	bool notify_running, notify_stop;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
-	void *zeros; /* read-only zero pages that answer reads of holes */
-	size_t zeros_len;
 };
 
 extern const struct fuse_lowlevel_ops shmfs_ll_ops;

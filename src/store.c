@@ -1,44 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store.c: objects, their page tables and the mount-wide accounts (see
- * store.h).
+ * store.c: objects, their memfds and the mount-wide accounts (see store.h).
  *
- * The page table is a radix tree of 64-way nodes whose height grows with
- * the highest page written: interior nodes hold child pointers, leaves hold
- * 64 pool page numbers (256 bytes for 256 KiB of data).  Empty subtrees are
- * NULL, so a sparse 1 TiB object costs nothing until written.
+ * The memfd's size always equals the object's: every change of size goes
+ * through shmfs_obj_resize(), which promises growth before it asks the
+ * kernel.  So reads and SEEK_DATA can trust the memfd's own end, and the
+ * kernel's pages are the only copy the daemon holds.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store.h"
-
-#define PT_BITS 6
-#define PT_FANOUT (1u << PT_BITS)
-#define PT_MASK (PT_FANOUT - 1)
-#define PT_MAX_HEIGHT 6 /* 64^6 pages: more than the pool can name */
-
-struct pt_node {
-	void *slot[PT_FANOUT];
-};
-
-struct pt_leaf {
-	uint32_t page[PT_FANOUT];
-};
 
 static inline uint64_t pages_for(uint64_t bytes)
 {
 	return (bytes + SHMFS_PAGE_SIZE - 1) >> SHMFS_PAGE_SHIFT;
-}
-
-/* Pages covered by a subtree whose root is at `level` (leaves are level 1). */
-static inline uint64_t pt_span(unsigned level)
-{
-	return UINT64_C(1) << (PT_BITS * level);
 }
 
 void shmfs_now(struct timespec *ts)
@@ -52,144 +38,6 @@ static void obj_touch_size(struct shmfs_obj *obj)
 	obj->ctime = obj->mtime;
 }
 
-/* ---- Page table ---- */
-
-static uint32_t pt_lookup(const struct shmfs_obj *obj, uint64_t idx)
-{
-	const void *node = obj->pt_root;
-
-	if (!obj->pt_height || idx >= pt_span(obj->pt_height))
-		return 0;
-	for (unsigned level = obj->pt_height; node; level--) {
-		unsigned i = (unsigned)(idx >> (PT_BITS * (level - 1))) & PT_MASK;
-
-		if (level == 1)
-			return ((const struct pt_leaf *)node)->page[i];
-		node = ((const struct pt_node *)node)->slot[i];
-	}
-	return 0;
-}
-
-/* The slot for page idx, creating the path to it; NULL if out of memory. */
-static uint32_t *pt_slot(struct shmfs_obj *obj, uint64_t idx)
-{
-	void **slotp;
-
-	while (!obj->pt_height || idx >= pt_span(obj->pt_height)) {
-		if (obj->pt_root) {
-			struct pt_node *up = calloc(1, sizeof(*up));
-
-			if (!up)
-				return NULL;
-			up->slot[0] = obj->pt_root;
-			obj->pt_root = up;
-		}
-		obj->pt_height++;
-	}
-	slotp = &obj->pt_root;
-	for (unsigned level = obj->pt_height;; level--) {
-		unsigned i = (unsigned)(idx >> (PT_BITS * (level - 1))) & PT_MASK;
-
-		if (!*slotp) {
-			*slotp = calloc(1, level == 1 ? sizeof(struct pt_leaf)
-						      : sizeof(struct pt_node));
-			if (!*slotp)
-				return NULL;
-		}
-		if (level == 1)
-			return &((struct pt_leaf *)*slotp)->page[i];
-		slotp = &((struct pt_node *)*slotp)->slot[i];
-	}
-}
-
-static bool pt_node_empty(const void *node, unsigned level)
-{
-	for (unsigned i = 0; i < PT_FANOUT; i++) {
-		if (level == 1 ? ((const struct pt_leaf *)node)->page[i] != 0
-			       : ((const struct pt_node *)node)->slot[i] != NULL)
-			return false;
-	}
-	return true;
-}
-
-/* Frees the pages with index in [first, last] below *slotp, pruning empty nodes. */
-static void pt_free_range(struct shmfs_store *st, struct shmfs_obj *obj, void **slotp,
-			  unsigned level, uint64_t base, uint64_t first, uint64_t last)
-{
-	uint64_t child_span = pt_span(level - 1);
-
-	if (!*slotp)
-		return;
-	for (unsigned i = 0; i < PT_FANOUT; i++) {
-		uint64_t lo = base + i * child_span, hi = lo + child_span - 1;
-
-		if (hi < first || lo > last)
-			continue;
-		if (level == 1) {
-			uint32_t *page = &((struct pt_leaf *)*slotp)->page[i];
-
-			if (*page) {
-				shmfs_pool_free(&st->pool, *page);
-				*page = 0;
-				obj->npages--;
-			}
-		} else {
-			pt_free_range(st, obj, &((struct pt_node *)*slotp)->slot[i], level - 1,
-				      lo, first, last);
-		}
-	}
-	if (pt_node_empty(*slotp, level)) {
-		free(*slotp);
-		*slotp = NULL;
-	}
-}
-
-static void obj_free_pages(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t first,
-			   uint64_t last)
-{
-	if (!obj->pt_height || first > last)
-		return;
-	pt_free_range(st, obj, &obj->pt_root, obj->pt_height, 0, first, last);
-	if (!obj->pt_root)
-		obj->pt_height = 0;
-	shmfs_pool_flush(&st->pool);
-}
-
-/*
- * The first page index >= idx that holds data (want_data) or is a hole,
- * below *limit; returns false if there is none.
- */
-static bool pt_find(const void *node, unsigned level, uint64_t base, uint64_t idx,
-		    bool want_data, uint64_t *found)
-{
-	uint64_t child_span = pt_span(level - 1);
-
-	if (!node) {
-		if (want_data)
-			return false;
-		*found = idx > base ? idx : base;
-		return true;
-	}
-	for (unsigned i = 0; i < PT_FANOUT; i++) {
-		uint64_t lo = base + i * child_span;
-
-		if (lo + child_span - 1 < idx)
-			continue;
-		if (level == 1) {
-			bool has = ((const struct pt_leaf *)node)->page[i] != 0;
-
-			if (has == want_data) {
-				*found = lo;
-				return true;
-			}
-		} else if (pt_find(((const struct pt_node *)node)->slot[i], level - 1, lo, idx,
-				   want_data, found)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* ---- Store and object lifetime ---- */
 
 int shmfs_store_init(struct shmfs_store *st, uint64_t size_bytes, uint64_t nr_objects)
@@ -198,16 +46,44 @@ int shmfs_store_init(struct shmfs_store *st, uint64_t size_bytes, uint64_t nr_ob
 	st->limit_pages = pages_for(size_bytes);
 	st->limit_objects = nr_objects;
 	st->next_ino = 2; /* 1 is the root directory */
-	if (st->limit_pages >= UINT32_MAX)
-		return EINVAL;
-	return shmfs_pool_init(&st->pool, (uint32_t)st->limit_pages);
+	return 0;
 }
 
 void shmfs_store_destroy(struct shmfs_store *st)
 {
 	while (st->all)
 		shmfs_obj_free(st, st->all);
-	shmfs_pool_destroy(&st->pool);
+}
+
+uint64_t shmfs_store_fd_budget(unsigned reserve)
+{
+	struct rlimit rl;
+	FILE *f;
+	unsigned long nr_open = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	/* Root may raise the hard limit up to the kernel's fs.nr_open. */
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	if (nr_open > rl.rlim_max) {
+		struct rlimit up = { nr_open, nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
 }
 
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid)
@@ -226,6 +102,7 @@ struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, 
 	obj->uid = uid;
 	obj->gid = gid;
 	obj->seals = F_SEAL_SEAL;
+	obj->memfd = -1;
 	shmfs_now(&obj->mtime);
 	obj->atime = obj->ctime = obj->mtime;
 	obj->all_next = st->all;
@@ -238,7 +115,8 @@ struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, 
 
 void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj)
 {
-	obj_free_pages(st, obj, 0, UINT64_MAX);
+	if (obj->memfd >= 0)
+		close(obj->memfd);
 	st->promised_pages -= pages_for(obj->size);
 	st->nr_objects--;
 	if (obj->all_prev)
@@ -261,19 +139,29 @@ bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj)
 
 /* ---- Data ---- */
 
-/* Zeroes bytes [from, to) of page idx if it is held. */
-static void obj_zero_in_page(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t idx,
-			     size_t from, size_t to)
+/*
+ * The object's memfd, made on first need.  Sealable, so that the kernel's
+ * own seals can be added to it.  Running out of descriptors is the mount's
+ * object capacity running out: ENOSPC, as nr_objects= gives.
+ */
+static int obj_memfd(struct shmfs_obj *obj)
 {
-	uint32_t page = pt_lookup(obj, idx);
+	int fd;
 
-	if (page && from < to)
-		memset((char *)shmfs_pool_page(&st->pool, page) + from, 0, to - from);
+	if (obj->memfd >= 0)
+		return 0;
+	fd = memfd_create("shmfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE ? ENOSPC : errno;
+	/* Readers load it without the lock (shmfs_obj_read). */
+	__atomic_store_n(&obj->memfd, fd, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t size)
 {
 	uint64_t old_pages = pages_for(obj->size), new_pages = pages_for(size);
+	int err;
 
 	if (size == obj->size)
 		return 0;
@@ -282,70 +170,21 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 	if (new_pages > old_pages &&
 	    new_pages - old_pages > st->limit_pages - st->promised_pages)
 		return ENOSPC;
-	if (size < obj->size) {
-		obj_free_pages(st, obj, new_pages, UINT64_MAX);
-		/* The tail of the last page must read as zeros if the object regrows. */
-		if (size % SHMFS_PAGE_SIZE)
-			obj_zero_in_page(st, obj, size >> SHMFS_PAGE_SHIFT,
-					 size % SHMFS_PAGE_SIZE, SHMFS_PAGE_SIZE);
-	}
+	err = obj_memfd(obj);
+	if (err)
+		return err;
+	/* Shrinking frees the pages beyond and zeroes the rest of the last one. */
+	if (ftruncate(obj->memfd, (off_t)size) != 0)
+		return errno == EFBIG ? EFBIG : errno;
 	st->promised_pages = st->promised_pages - old_pages + new_pages;
 	obj->size = size;
 	obj_touch_size(obj);
 	return 0;
 }
 
-/* Makes the kernel back pool pages [first, first + count) in one call. */
-static void pool_populate(struct shmfs_store *st, uint32_t first, uint32_t count)
-{
-#ifdef MADV_POPULATE_WRITE
-	if (count > 1)
-		madvise(shmfs_pool_page(&st->pool, first), (size_t)count << SHMFS_PAGE_SHIFT,
-			MADV_POPULATE_WRITE);
-#endif
-}
-
-/*
- * Gives every page of [off, off + len) a pool page.  New pages are
- * populated a run at a time before anything is copied: one call instead of
- * a page fault per page, which was most of the daemon's time in large
- * writes.  The size must cover the range (so the pages were promised);
- * returns 0 or an errno.
- */
-static int obj_alloc_range(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
-			   size_t len)
-{
-	uint64_t last = (off + len - 1) >> SHMFS_PAGE_SHIFT;
-	uint32_t run_first = 0, run_len = 0;
-
-	for (uint64_t idx = off >> SHMFS_PAGE_SHIFT; idx <= last; idx++) {
-		uint32_t *slot = pt_slot(obj, idx);
-
-		if (!slot)
-			return ENOMEM;
-		if (*slot)
-			continue;
-		/* XXX cannot fail: the pool has room for every promised page. */
-		*slot = shmfs_pool_alloc(&st->pool);
-		if (!*slot)
-			return ENOSPC;
-		obj->npages++;
-		if (run_len && *slot == run_first + run_len) {
-			run_len++;
-			continue;
-		}
-		pool_populate(st, run_first, run_len);
-		run_first = *slot;
-		run_len = 1;
-	}
-	pool_populate(st, run_first, run_len);
-	return 0;
-}
-
 ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const void *buf,
 			size_t len, uint64_t off, bool grow)
 {
-	const char *src = buf;
 	size_t done = 0;
 	int err;
 
@@ -365,109 +204,72 @@ ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const voi
 			len = obj->size - off;
 		}
 	}
-	err = obj_alloc_range(st, obj, off, len);
-	if (err)
-		return -err;
+	/* Within the size, so the memfd never grows here. */
 	while (done < len) {
-		uint64_t pos = off + done;
-		size_t in_page = pos % SHMFS_PAGE_SIZE;
-		size_t chunk = SHMFS_PAGE_SIZE - in_page;
-		uint32_t page = pt_lookup(obj, pos >> SHMFS_PAGE_SHIFT);
+		ssize_t n = pwrite(obj->memfd, (const char *)buf + done, len - done,
+				   (off_t)(off + done));
 
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((char *)shmfs_pool_page(&st->pool, page) + in_page, src + done, chunk);
-		done += chunk;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return done ? (ssize_t)done : n < 0 ? -errno : -EIO;
+		done += (size_t)n;
 	}
 	return (ssize_t)done;
 }
 
-int shmfs_obj_read_iov(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
-		       size_t len, const void *zeros, size_t zeros_len, struct iovec *iov,
-		       int max_iov, size_t *bytes)
+ssize_t shmfs_obj_read(const struct shmfs_obj *obj, void *buf, size_t len, uint64_t off)
 {
-	int n = 0;
+	int fd = __atomic_load_n(&obj->memfd, __ATOMIC_ACQUIRE);
 	size_t done = 0;
-	bool last_zero = false;
 
-	if (off >= obj->size)
-		len = 0;
-	else if (len > obj->size - off)
-		len = obj->size - off;
+	if (fd < 0 || off >= (uint64_t)INT64_MAX)
+		return 0; /* never had a size: empty; or past any size */
+	if (len > (uint64_t)INT64_MAX - off)
+		len = (size_t)((uint64_t)INT64_MAX - off); /* the kernel refuses a range past 2^63 */
 	while (done < len) {
-		uint64_t pos = off + done;
-		size_t in_page = pos % SHMFS_PAGE_SIZE;
-		size_t chunk = SHMFS_PAGE_SIZE - in_page;
-		uint32_t page = pt_lookup(obj, pos >> SHMFS_PAGE_SHIFT);
-		char *p = page ? (char *)shmfs_pool_page(&st->pool, page) + in_page : NULL;
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
 
-		if (chunk > len - done)
-			chunk = len - done;
-		if (n && !p && last_zero && iov[n - 1].iov_len + chunk <= zeros_len) {
-			iov[n - 1].iov_len += chunk;
-		} else if (n && p && !last_zero &&
-			   (char *)iov[n - 1].iov_base + iov[n - 1].iov_len == p) {
-			iov[n - 1].iov_len += chunk;
-		} else {
-			if (n == max_iov)
-				break;
-			iov[n].iov_base = p ? p : (void *)zeros;
-			iov[n].iov_len = chunk;
-			last_zero = !p;
-			n++;
-		}
-		done += chunk;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return done ? (ssize_t)done : -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
 	}
-	*bytes = done;
-	return n;
+	return (ssize_t)done;
 }
 
-void shmfs_obj_punch(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
-		     uint64_t len)
+int shmfs_obj_punch(struct shmfs_obj *obj, uint64_t off, uint64_t len)
 {
-	uint64_t end, first_whole, end_whole;
+	uint64_t end;
 
-	if (off >= obj->size || len == 0)
-		return;
-	end = len > obj->size - off ? obj->size : off + len;
-	first_whole = pages_for(off);
-	/* Past the size a page reads as zeros anyway: a range to the end frees its last page. */
-	end_whole = end == obj->size ? pages_for(end) : end >> SHMFS_PAGE_SHIFT;
-	if (first_whole > end_whole) {
-		/* Within one page. */
-		obj_zero_in_page(st, obj, off >> SHMFS_PAGE_SHIFT, off % SHMFS_PAGE_SIZE,
-				 end - (off & ~(uint64_t)(SHMFS_PAGE_SIZE - 1)));
-		return;
-	}
-	if (off % SHMFS_PAGE_SIZE)
-		obj_zero_in_page(st, obj, off >> SHMFS_PAGE_SHIFT, off % SHMFS_PAGE_SIZE,
-				 SHMFS_PAGE_SIZE);
-	if (end % SHMFS_PAGE_SIZE && end != obj->size)
-		obj_zero_in_page(st, obj, end_whole, 0, end % SHMFS_PAGE_SIZE);
-	if (end_whole > first_whole)
-		obj_free_pages(st, obj, first_whole, end_whole - 1);
+	if (off >= obj->size || len == 0 || obj->memfd < 0)
+		return 0;
+	/* A range to the end takes the last page whole: past the size is zeros anyway. */
+	end = len >= obj->size - off ? pages_for(obj->size) << SHMFS_PAGE_SHIFT : off + len;
+	if (fallocate(obj->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)(end - off)) != 0)
+		return errno;
+	return 0;
 }
 
 int64_t shmfs_obj_seek(const struct shmfs_obj *obj, uint64_t off, bool data)
 {
-	uint64_t idx, found;
+	off_t res;
 
-	if (off >= obj->size)
+	if (off >= obj->size || obj->memfd < 0)
 		return -ENXIO;
-	idx = off >> SHMFS_PAGE_SHIFT;
-	if (!obj->pt_height || idx >= pt_span(obj->pt_height)) {
-		found = idx;
-		if (data)
-			return -ENXIO;
-	} else if (!pt_find(obj->pt_root, obj->pt_height, 0, idx, data, &found)) {
-		if (data)
-			return -ENXIO;
-		found = pt_span(obj->pt_height); /* a hole begins past the tree */
-	}
-	if (found == idx)
-		return (int64_t)off;
-	found <<= SHMFS_PAGE_SHIFT;
-	if (found >= obj->size)
-		return data ? -ENXIO : (int64_t)obj->size;
-	return (int64_t)found;
+	res = lseek(obj->memfd, (off_t)off, data ? SEEK_DATA : SEEK_HOLE);
+	return res < 0 ? -errno : (int64_t)res;
+}
+
+uint64_t shmfs_obj_blocks(const struct shmfs_obj *obj)
+{
+	struct stat sb;
+
+	if (obj->memfd < 0 || fstat(obj->memfd, &sb) != 0)
+		return 0;
+	return (uint64_t)sb.st_blocks;
 }

@@ -1,14 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store.h: the object store.  An object is attributes plus a sparse page
- * table mapping page index -> pool page; pages appear on first write, holes
- * read as zeros and cost nothing, shrinking frees pages.  The store also
- * keeps the mount-wide accounts: promised bytes against size= and objects
- * against nr_objects=.
+ * store.h: the object store.  An object is attributes plus its bytes in a
+ * memfd of its own (shmem, the pages tmpfs uses), created the first time
+ * the object has a size: holes read as zeros and cost nothing, shrinking
+ * and hole punching free pages, SEEK_DATA and st_blocks come from the
+ * kernel.  The store also keeps the mount-wide accounts: promised bytes
+ * against size= and objects against nr_objects=.
  *
  * An object is held by its name (linked), by the kernel's lookup count and
  * by open handles; shmfs_obj_release_if_unused() frees it once all three are
- * gone.  Nothing here knows about FUSE or names; nothing here is
- * thread-safe: ops.c serialises every call with one lock.
+ * gone.  Nothing here knows about FUSE or names; nothing here locks: ops.c
+ * serialises every call that changes an object with one lock.
  */
 #ifndef SHMFS_STORE_H
 #define SHMFS_STORE_H
@@ -16,10 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 #include <time.h>
 
-#include "pool.h"
+/* The unit of accounting: capacity is promised in whole pages. */
+#define SHMFS_PAGE_SHIFT 12
+#define SHMFS_PAGE_SIZE (1u << SHMFS_PAGE_SHIFT)
 
 struct shmfs_obj {
 	/* Every object of the store, so unmount can free the unnamed ones. */
@@ -46,14 +49,12 @@ struct shmfs_obj {
 	uint32_t nwriters; /* open handles that may write (ops.c) */
 	bool linked;	  /* has a name in the namespace */
 
-	/* Data */
-	uint64_t npages; /* pages held */
-	void *pt_root;	 /* page table: radix tree of 64-way nodes */
-	unsigned pt_height; /* 0: empty; h: covers 64^h pages */
+	/* Data: a memfd whose size is always the object's, or -1 while it has
+	 * never had a size. */
+	int memfd;
 };
 
 struct shmfs_store {
-	struct shmfs_pool pool;
 	uint64_t limit_pages;	 /* size= in pages */
 	uint64_t promised_pages; /* sum over objects of their size in pages */
 	uint64_t limit_objects;
@@ -64,8 +65,15 @@ struct shmfs_store {
 
 /* Returns 0 or an errno. */
 int shmfs_store_init(struct shmfs_store *st, uint64_t size_bytes, uint64_t nr_objects);
-/* Frees every object that is left, then the pool. */
+/* Frees every object that is left. */
 void shmfs_store_destroy(struct shmfs_store *st);
+
+/*
+ * Raises the process's descriptor limit as far as it may go and returns how
+ * many objects' memfds it leaves room for, after `reserve` descriptors for
+ * everything else.
+ */
+uint64_t shmfs_store_fd_budget(unsigned reserve);
 
 /* A new empty object; NULL with errno ENOSPC (object limit) or ENOMEM. */
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid);
@@ -78,8 +86,10 @@ void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj);
 
 /*
  * Sets the size.  Growth is promised against size= (ENOSPC, nothing
- * changed); shrinking frees whole pages beyond and zeroes the tail of the
- * last page.  A real change sets mtime and ctime.  Returns 0 or an errno.
+ * changed); shrinking frees the pages beyond and zeroes the tail of the
+ * last page.  A real change sets mtime and ctime.  The first size an object
+ * gets makes its memfd: if the daemon is out of descriptors, ENOSPC.
+ * Returns 0 or an errno; on error nothing changed.
  */
 int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t size);
 
@@ -93,32 +103,24 @@ ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const voi
 			size_t len, uint64_t off, bool grow);
 
 /*
- * Describes the bytes [off, off + len) clipped to the size as at most
- * max_iov iovecs pointing into the pool, or into `zeros` (a zero-filled
- * buffer of zeros_len >= SHMFS_PAGE_SIZE bytes) for holes: nothing is
- * allocated or copied.
- * Returns the number of iovecs and stores the byte count in *bytes.
+ * Reads up to len bytes at off, clipped to the size; holes read as zeros
+ * without allocating.  Needs no lock against writers: the memfd is the
+ * truth.  Returns the bytes read or -errno.
  */
-int shmfs_obj_read_iov(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
-		       size_t len, const void *zeros, size_t zeros_len, struct iovec *iov,
-		       int max_iov, size_t *bytes);
+ssize_t shmfs_obj_read(const struct shmfs_obj *obj, void *buf, size_t len, uint64_t off);
 
-/* Zeroes [off, off + len) within the size and frees the whole pages in it. */
-void shmfs_obj_punch(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t off,
-		     uint64_t len);
+/* Zeroes [off, off + len) within the size and frees the whole pages in it. 0 or an errno. */
+int shmfs_obj_punch(struct shmfs_obj *obj, uint64_t off, uint64_t len);
 
 /*
- * SEEK_DATA / SEEK_HOLE: the first offset >= off that is in a written page
- * (data) or in a hole (the size counts as a hole).  -ENXIO if off is at or
+ * SEEK_DATA / SEEK_HOLE: the first offset >= off that is in a page holding
+ * data, or in a hole (the size counts as a hole).  -ENXIO if off is at or
  * past the end, or there is no data after off.
  */
 int64_t shmfs_obj_seek(const struct shmfs_obj *obj, uint64_t off, bool data);
 
-/* Pages the object holds, in 512-byte blocks (st_blocks). */
-static inline uint64_t shmfs_obj_blocks(const struct shmfs_obj *obj)
-{
-	return obj->npages * (SHMFS_PAGE_SIZE / 512);
-}
+/* Memory the object holds, in 512-byte blocks (st_blocks). */
+uint64_t shmfs_obj_blocks(const struct shmfs_obj *obj);
 
 /* Sets ts to the current time. */
 void shmfs_now(struct timespec *ts);

@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_store.c: libFuzzer harness of the object store and the namespace
- * (src/store.c, src/ns.c, src/pool.c), driven the way src/ops.c drives
+ * (src/store.c, src/ns.c), driven the way src/ops.c drives
  * them, against a plain in-memory model.
  *
  * The input is decoded into a sequence of operations on a small store
  * (LIMIT_PAGES pages, LIMIT_OBJECTS objects) and NNAMES possible names:
  * create (exclusive or not), anonymous create, open, close (of an open
  * handle or a kernel lookup), unlink, rename (plain, noreplace, exchange),
- * write (growing or not), read through read_iov with few or many iovecs,
+ * write (growing or not), read,
  * truncate, punch, reserve (fallocate without and with KEEP_SIZE) and
  * SEEK_DATA / SEEK_HOLE, at offsets around the limit and near 2^63 and
  * 2^64.  The model predicts every result and errno (ENOENT, EEXIST, ENOSPC,
@@ -34,7 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LIMIT_OBJECTS 80 /* above 64, so the namespace's table grows */
 #define NNAMES 96
 #define MAX_OPS 4000
-#define ZLEN (4 * PAGE) /* small, so long holes take several iovecs */
 
 #define FAIL(...)                                                 \
 	do {                                                      \
@@ -71,7 +71,6 @@ static int op_index;
 static bool trace;
 
 static unsigned char pattern[(LIMIT_PAGES + 2) * SHMFS_PAGE_SIZE];
-static char zeros[ZLEN] __attribute__((aligned(4096)));
 
 static uint64_t pages_for(uint64_t bytes)
 {
@@ -221,74 +220,31 @@ static int64_t model_seek(const struct mobj *m, uint64_t off, bool data)
  */
 #define UNTRACED __attribute__((noinline, no_sanitize("coverage")))
 
-static bool in_zeros(const struct iovec *v)
+/* Reads [off, off + len) and checks what comes back against the model; returns the byte count. */
+UNTRACED static size_t check_read(const struct mobj *m, uint64_t off, size_t len)
 {
-	const char *p = v->iov_base;
+	static unsigned char buf[(LIMIT_PAGES + 2) * SHMFS_PAGE_SIZE];
+	size_t want, ask = len < sizeof(buf) ? len : sizeof(buf);
+	ssize_t got;
 
-	return p >= zeros && p + v->iov_len <= zeros + ZLEN;
-}
-
-static bool in_pool(const struct iovec *v)
-{
-	const char *p = v->iov_base;
-
-	return p >= st.pool.base + PAGE &&
-	       p + v->iov_len <= st.pool.base + (size_t)st.pool.npages * PAGE;
-}
-
-/*
- * Reads [off, off + len) with at most max_iov iovecs and checks what comes
- * back against the model; returns the byte count.
- */
-UNTRACED static size_t check_read(const struct mobj *m, uint64_t off,
-				  size_t len, int max_iov)
-{
-	struct iovec iov[64];
-	size_t bytes = SIZE_MAX, sum = 0, want;
-	int n;
-
+	/* Never more than the size, which fits in buf: asking less than len loses nothing. */
 	want = off >= m->size	   ? 0 :
 	       len < m->size - off ? len :
 				     (size_t)(m->size - off);
-	n = shmfs_obj_read_iov(&st, m->obj, off, len, zeros, ZLEN, iov, max_iov,
-			       &bytes);
-	if (n < 0 || n > max_iov)
-		FAIL("read_iov gave %d iovecs of %d", n, max_iov);
-	for (int i = 0; i < n; i++) {
-		if (!iov[i].iov_len || !(in_zeros(&iov[i]) || in_pool(&iov[i])))
-			FAIL("iovec %d of a read (%p, %zu) is empty or points "
-			     "outside",
-			     i, iov[i].iov_base, iov[i].iov_len);
-		if (off + sum + iov[i].iov_len > m->size)
-			FAIL("a read at %llu returns bytes past the size %llu",
-			     (unsigned long long)off,
-			     (unsigned long long)m->size);
-		if (memcmp(iov[i].iov_base, m->bytes + off + sum,
-			   iov[i].iov_len) != 0) {
-			size_t j = 0;
+	got = shmfs_obj_read(m->obj, buf, ask, off);
+	if (got < 0 || (size_t)got != want)
+		FAIL("read of %zu at %llu (size %llu) gave %zd bytes", len,
+		     (unsigned long long)off, (unsigned long long)m->size, got);
+	if (want && memcmp(buf, m->bytes + off, want) != 0) {
+		size_t j = 0;
 
-			while (((unsigned char *)iov[i].iov_base)[j] ==
-			       m->bytes[off + sum + j])
-				j++;
-			FAIL("object %llu byte %llu reads %#x, the model says "
-			     "%#x",
-			     (unsigned long long)m->obj->ino,
-			     (unsigned long long)(off + sum + j),
-			     ((unsigned char *)iov[i].iov_base)[j],
-			     m->bytes[off + sum + j]);
-		}
-		sum += iov[i].iov_len;
+		while (buf[j] == m->bytes[off + j])
+			j++;
+		FAIL("object %llu byte %llu reads %#x, the model says %#x",
+		     (unsigned long long)m->obj->ino, (unsigned long long)(off + j), buf[j],
+		     m->bytes[off + j]);
 	}
-	if (sum != bytes)
-		FAIL("read_iov says %zu bytes, its iovecs hold %zu", bytes,
-		     sum);
-	/* Only running out of iovecs may cut a read short. */
-	if (bytes > want || (bytes < want && n < max_iov) || (want && !bytes))
-		FAIL("read of %zu at %llu (size %llu) gave %zu bytes in %d of "
-		     "%d iovecs",
-		     len, (unsigned long long)off, (unsigned long long)m->size,
-		     bytes, n, max_iov);
-	return bytes;
+	return want;
 }
 
 /* Checks the bytes of [from, to) clipped to the size, and the clipping. */
@@ -299,7 +255,7 @@ static void check_span(const struct mobj *m, uint64_t from, uint64_t to)
 	if (to > m->size)
 		to = m->size + PAGE;
 	while (off < to && off < m->size)
-		off += check_read(m, off, (size_t)(to - off), 64);
+		off += check_read(m, off, (size_t)(to - off));
 }
 
 /* After an operation at [off, off + len): that range and a page around it. */
@@ -335,12 +291,12 @@ UNTRACED static void check_state(bool all_names)
 
 		for (uint64_t p = 0; p <= LIMIT_PAGES; p++)
 			held += m->held[p];
-		if (o->size != m->size || o->npages != held)
+		if (o->size != m->size || shmfs_obj_blocks(o) / (PAGE / 512) != held)
 			FAIL("object %llu: size %llu, %llu pages; expected "
 			     "%llu, %llu",
 			     (unsigned long long)o->ino,
 			     (unsigned long long)o->size,
-			     (unsigned long long)o->npages,
+			     (unsigned long long)(shmfs_obj_blocks(o) / (PAGE / 512)),
 			     (unsigned long long)m->size,
 			     (unsigned long long)held);
 		if (o->nopen != m->opens || o->nlookup != m->lookups ||
@@ -667,15 +623,12 @@ static void op_read(void)
 {
 	struct mobj *m = pick_obj();
 	uint64_t off = take_off(), len = take_len();
-	unsigned sel = take();
-	int max_iov = sel & 0x80 ? 64 : (int)(sel % 8) + 1;
-
+	(void)take(); /* was the iovec count of the page-pool store: keeps the corpus meaningful */
 	if (!m)
 		return;
-	TRACE("read %llu off=%llu len=%llu max_iov=%d\n",
-	      (unsigned long long)m->obj->ino, (unsigned long long)off,
-	      (unsigned long long)len, max_iov);
-	check_read(m, off, (size_t)len, max_iov);
+	TRACE("read %llu off=%llu len=%llu\n", (unsigned long long)m->obj->ino,
+	      (unsigned long long)off, (unsigned long long)len);
+	check_read(m, off, (size_t)len);
 }
 
 static void op_truncate(void)
@@ -709,7 +662,8 @@ static void op_punch(void)
 		return;
 	TRACE("punch %llu off=%llu len=%llu\n", (unsigned long long)m->obj->ino,
 	      (unsigned long long)off, (unsigned long long)len);
-	shmfs_obj_punch(&st, m->obj, off, len);
+	if (shmfs_obj_punch(m->obj, off, len) != 0)
+		FAIL("punch failed");
 	if (off >= m->size || len == 0)
 		return;
 	end = len > m->size - off ? m->size : off + len;
