@@ -158,7 +158,7 @@ int main(int argc, char *argv[])
 		goto out_args;
 	err = shmfs_fs_init(&fs, &opts);
 	if (err) {
-		fprintf(stderr, "shmfs: cannot set up the store: %s\n", strerror(err));
+		fprintf(stderr, "shmfs: cannot set up the filesystem: %s\n", strerror(err));
 		goto out_args;
 	}
 	se = fuse_session_new(&args, &shmfs_ll_ops, sizeof(shmfs_ll_ops), &fs);
@@ -177,7 +177,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "shmfs: cannot start: %s\n", strerror(err));
 		goto out_unmount;
 	}
-	ret = serve(se, &cmd) == 0 ? 0 : 1;
+	ret = serve(se, &cmd) == 0 && !fs.failed ? 0 : 1;
 	shmfs_fs_stop(&fs);
 out_unmount:
 	fuse_session_unmount(se);

@@ -16,7 +16,12 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+#include <linux/fuse.h> /* FUSE_DEV_IOC_BACKING_CLOSE */
+#endif
 
 #include "codec.h"
 #include "mappings.h"
@@ -164,6 +169,65 @@ static void root_changed(struct shmfs_fs *fs)
 	shmfs_now(&fs->root_time);
 }
 
+/* ---- Passthrough ---- */
+
+/*
+ * With passthrough, every open of an object hands the kernel its memfd (the
+ * kernel refuses to mix passthrough and cached opens of one inode), under
+ * one backing id per object, registered at its first open and closed at its
+ * last release: a second backing file for the same inode would be refused.
+ * Called with the lock held; 0 or an errno.
+ */
+static int passthrough_attach_locked(struct shmfs_fs *fs, fuse_req_t req,
+				     struct shmfs_obj *obj)
+{
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	int err, id;
+
+	if (!fs->passthrough || obj->backing_id)
+		return 0;
+	err = shmfs_obj_memfd(obj);
+	if (err)
+		return err;
+	errno = 0;
+	id = fuse_passthrough_open(req, obj->memfd);
+	if (id <= 0)
+		return errno ? errno : EIO;
+	obj->backing_id = id;
+#endif
+	return 0;
+}
+
+/* After the last handle: the kernel holds its own reference while it needs the file. */
+static void passthrough_detach_locked(struct shmfs_fs *fs, struct shmfs_obj *obj)
+{
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	int id = obj->backing_id;
+
+	if (!id || obj->nopen)
+		return;
+	/* Not fuse_passthrough_close(): a request whose reply failed is gone. */
+	ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id);
+	obj->backing_id = 0;
+#endif
+}
+
+/*
+ * Read-only opens pass through all the way.  Writable ones keep read and
+ * write in the daemon (FOPEN_DIRECT_IO; their mappings still go to the
+ * memfd): a passthrough write past the end would grow the memfd unseen,
+ * past size= and past the no-grow rule of shm descriptors.
+ */
+static void passthrough_open_flags(struct fuse_file_info *fi, const struct shmfs_obj *obj,
+				   const struct shmfs_handle *h)
+{
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	fi->backing_id = obj->backing_id;
+	fi->keep_cache = 0; /* no page cache to keep, and the kernel refuses the flag */
+	fi->direct_io = h->writable;
+#endif
+}
+
 /*
  * Drops references: a lookup count and an open handle, at RELEASE or for a
  * reply that could not be sent.
@@ -175,6 +239,7 @@ static void drop_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlook
 	obj->nlookup -= nlookup;
 	if (h) {
 		obj->nopen--;
+		passthrough_detach_locked(fs, obj);
 		obj->nwriters -= h->writable;
 		if (h->prev)
 			h->prev->next = h->next;
@@ -190,6 +255,57 @@ static void drop_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlook
 
 /* ---- Lifecycle ---- */
 
+static struct shmfs_fs *fs_of_userdata(void *userdata)
+{
+	return userdata;
+}
+
+/* Why passthrough cannot be had before the kernel is asked, or NULL. */
+static const char *passthrough_unavailable(void)
+{
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	char line[256];
+	unsigned long long caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	/* Registering a backing file needs CAP_SYS_ADMIN (21). */
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return caps & (1ULL << 21) ? NULL : "the daemon lacks CAP_SYS_ADMIN";
+#else
+	return "this shmfs was built against a libfuse without passthrough (3.17 has it)";
+#endif
+}
+
+/* Decides the data path once the kernel said what it offers, and says which. */
+static void init_passthrough(struct shmfs_fs *fs, struct fuse_conn_info *conn)
+{
+	const char *why = fs->passthrough_want == SHMFS_PASSTHROUGH_OFF ? "passthrough=off"
+									 : passthrough_unavailable();
+
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	if (!why && !(conn->capable & FUSE_CAP_PASSTHROUGH))
+		why = "the kernel does not offer FUSE passthrough (Linux 6.9 or later, "
+		      "CONFIG_FUSE_PASSTHROUGH)";
+	if (!why) {
+		conn->want |= FUSE_CAP_PASSTHROUGH;
+		fs->passthrough = true;
+	}
+#endif
+	if (fs->passthrough)
+		fuse_log(FUSE_LOG_NOTICE, "shmfs: data path: passthrough\n");
+	else
+		fuse_log(FUSE_LOG_NOTICE, "shmfs: data path: the daemon (%s)\n", why);
+	if (!fs->passthrough && fs->passthrough_want == SHMFS_PASSTHROUGH_ON) {
+		fuse_log(FUSE_LOG_ERR, "shmfs: passthrough=on, but %s\n", why);
+		fs->failed = true;
+		fuse_session_exit(fs->se);
+	}
+}
+
 static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	/*
@@ -204,6 +320,7 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 	/* The kernel keeps the smaller of this and the device's readahead. */
 	conn->max_readahead = SHMFS_READAHEAD;
+	init_passthrough(fs_of_userdata(userdata), conn);
 }
 
 /* ---- Namespace ---- */
@@ -314,8 +431,9 @@ static int seals_allow_resize(const struct shmfs_obj *obj, uint64_t size)
  * Linux, needs write permission even with O_RDONLY).  The creator of a new
  * object passes check = false: it gets its descriptor whatever the mode.
  */
-static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_obj *obj,
-		    int flags, bool check, bool nogrow, struct shmfs_handle **hp)
+static int open_obj(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_cred *cred,
+		    struct shmfs_obj *obj, int flags, bool check, bool nogrow,
+		    struct shmfs_handle **hp)
 {
 	struct shmfs_handle *h;
 	int want, err;
@@ -341,11 +459,17 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 	h = malloc(sizeof(*h));
 	if (!h)
 		return ENOMEM;
+	err = passthrough_attach_locked(fs, req, obj);
+	if (err) {
+		free(h);
+		return err;
+	}
 	if (flags & O_TRUNC) {
 		err = seals_allow_resize(obj, 0);
 		if (!err)
 			err = shmfs_obj_resize(&fs->store, obj, 0);
 		if (err) {
+			passthrough_detach_locked(fs, obj);
 			free(h);
 			return err;
 		}
@@ -364,11 +488,14 @@ static int open_obj(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_o
 	return 0;
 }
 
-static void set_open_flags(struct fuse_file_info *fi, struct shmfs_handle *h)
+static void set_open_flags(struct shmfs_fs *fs, struct fuse_file_info *fi,
+			   struct shmfs_handle *h)
 {
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1; /* never drop other processes' mapped pages */
 	fi->noflush = 1;    /* close needs no FLUSH round trip */
+	if (fs->passthrough)
+		passthrough_open_flags(fi, h->obj, h);
 }
 
 /* Queues n for the notify thread.  Called with the lock held. */
@@ -412,8 +539,8 @@ static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t o
 {
 	struct shmfs_notice *n;
 
-	if ((uint64_t)off >= obj->size)
-		return; /* pages past the end are never mapped */
+	if ((uint64_t)off >= obj->size || fs->passthrough)
+		return; /* pages past the end are never mapped; passthrough has no page cache */
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return; /* XXX then mappings show the refused bytes until re-read */
@@ -535,7 +662,7 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	if (obj) {
 		/* Created by someone else since the kernel's lookup. */
 		err = (fi->flags & O_EXCL) ? EEXIST
-					   : open_obj(fs, &cred, obj, fi->flags, true, false, &h);
+					   : open_obj(fs, req, &cred, obj, fi->flags, true, false, &h);
 	} else {
 		obj = shmfs_obj_new(&fs->store, mode, cred.uid, cred.gid);
 		err = obj ? 0 : errno;
@@ -549,7 +676,8 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 				root_changed(fs);
 		}
 		if (!err)
-			err = open_obj(fs, &cred, obj, fi->flags & ~O_TRUNC, false, nogrow, &h);
+			err = open_obj(fs, req, &cred, obj, fi->flags & ~O_TRUNC, false, nogrow,
+				       &h);
 		if (err && obj) {
 			if (obj->linked)
 				shmfs_ns_remove(&fs->ns, obj);
@@ -568,7 +696,7 @@ out:
 		fuse_reply_err(req, err);
 		return;
 	}
-	set_open_flags(fi, h);
+	set_open_flags(fs, fi, h);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		drop_refs(fs, obj, 1, h);
 	else if (anon)
@@ -833,13 +961,13 @@ static void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	cred_of(req, &cred);
 	pthread_mutex_lock(&fs->lock);
-	err = open_obj(fs, &cred, obj_of(ino), fi->flags, true, false, &h);
+	err = open_obj(fs, req, &cred, obj_of(ino), fi->flags, true, false, &h);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	set_open_flags(fi, h);
+	set_open_flags(fs, fi, h);
 	if (fuse_reply_open(req, fi) != 0)
 		drop_refs(fs, obj_of(ino), 0, h);
 }
@@ -975,7 +1103,7 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	}
 	pthread_mutex_lock(&fs->lock);
 	obj = obj_of(ino);
-	if (obj->nwriters && (uint64_t)off < obj->size)
+	if (!fs->passthrough && obj->nwriters && (uint64_t)off < obj->size)
 		/*
 		 * The kernel does not write dirty mapped pages back before asking,
 		 * and a writer may have some: call everything data, which is always
@@ -1013,6 +1141,15 @@ static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj
 	pthread_mutex_lock(&fs->lock);
 	if (obj->seals & F_SEAL_SEAL) {
 		err = EPERM;
+	} else if (fs->passthrough) {
+		/*
+		 * Every mapping maps the memfd itself: the kernel's own check for
+		 * writable mappings is exact, and it then guards the paths that
+		 * bypass the daemon too.
+		 */
+		err = shmfs_obj_add_kernel_seals(obj, seals);
+		if (!err)
+			obj->seals |= seals;
 	} else if (!(seals & F_SEAL_WRITE) || (obj->seals & F_SEAL_WRITE)) {
 		obj->seals |= seals;
 	} else {
@@ -1072,6 +1209,12 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 
 	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_NOPEN) {
 		ioctl_nopen(req, in_buf, in_bufsz, out_bufsz);
+		return;
+	}
+	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_INFO) {
+		struct shmfs_ioc_info info = { .flags = fs->passthrough ? SHMFS_INFO_PASSTHROUGH : 0 };
+
+		fuse_reply_ioctl(req, 0, &info, sizeof(info));
 		return;
 	}
 	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID) {
@@ -1323,6 +1466,11 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
+	fs->passthrough_want = opts->passthrough;
+	if (opts->passthrough == SHMFS_PASSTHROUGH_ON && passthrough_unavailable()) {
+		fprintf(stderr, "shmfs: passthrough=on, but %s\n", passthrough_unavailable());
+		return ENOTSUP;
+	}
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->notify_cond, NULL);
 	fs->root_mode = opts->mode & 0777;
@@ -1331,11 +1479,11 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	root_changed(fs);
 	/* Every object with data holds a memfd: nr_objects= cannot promise more. */
 	nr_objects = shmfs_store_fd_budget(FD_RESERVE);
-	if (nr_objects < opts->nr_objects)
+	if (nr_objects < opts->nr_objects && opts->nr_objects_given)
 		fuse_log(FUSE_LOG_WARNING,
 			 "shmfs: nr_objects=%llu lowered to %llu, what the descriptor limit allows\n",
 			 (unsigned long long)opts->nr_objects, (unsigned long long)nr_objects);
-	else
+	if (nr_objects > opts->nr_objects)
 		nr_objects = opts->nr_objects;
 	err = shmfs_store_init(&fs->store, opts->size, nr_objects);
 	if (!err)

@@ -35,6 +35,9 @@ struct shmfs_fs {
 	struct shmfs_notice *notify_queue;
 	bool notify_running, notify_stop;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
+	enum shmfs_passthrough passthrough_want; /* passthrough= */
+	bool passthrough; /* opens hand memfds to the kernel (decided at INIT) */
+	bool failed;	  /* INIT could not give what the options demand */
 };
 
 extern const struct fuse_lowlevel_ops shmfs_ll_ops;

@@ -29,6 +29,7 @@ struct options_raw {
 	char *mode;
 	char *uid;
 	char *gid;
+	char *passthrough;
 };
 
 /* Everything the key callback needs besides the raw strings. */
@@ -56,11 +57,13 @@ static const struct fuse_opt options_table[] = {
 	OPTION_RAW("mode=%s", mode),
 	OPTION_RAW("uid=%s", uid),
 	OPTION_RAW("gid=%s", gid),
+	OPTION_RAW("passthrough=%s", passthrough),
 	FUSE_OPT_KEY("size", KEY_NOVALUE),
 	FUSE_OPT_KEY("nr_objects", KEY_NOVALUE),
 	FUSE_OPT_KEY("mode", KEY_NOVALUE),
 	FUSE_OPT_KEY("uid", KEY_NOVALUE),
 	FUSE_OPT_KEY("gid", KEY_NOVALUE),
+	FUSE_OPT_KEY("passthrough", KEY_NOVALUE),
 	/*
 	 * -h and -V are noted here and also kept in args: main() passes them
 	 * on to fuse_parse_cmdline(), which sets its own show_help and
@@ -190,6 +193,20 @@ static int options_validate(const struct options_raw *raw,
 {
 	int ret = 0;
 
+	if (raw->passthrough) {
+		if (strcmp(raw->passthrough, "auto") == 0) {
+			opts->passthrough = SHMFS_PASSTHROUGH_AUTO;
+		} else if (strcmp(raw->passthrough, "on") == 0) {
+			opts->passthrough = SHMFS_PASSTHROUGH_ON;
+		} else if (strcmp(raw->passthrough, "off") == 0) {
+			opts->passthrough = SHMFS_PASSTHROUGH_OFF;
+		} else {
+			options_bad_value("passthrough", raw->passthrough,
+					  "auto, on or off");
+			ret = -1;
+		}
+	}
+
 	if (raw->size &&
 	    shmfs_parse_size(raw->size, ram_bytes, &opts->size) != 0) {
 		options_bad_value("size", raw->size,
@@ -207,6 +224,7 @@ static int options_validate(const struct options_raw *raw,
 			ret = -1;
 		} else {
 			opts->nr_objects = n;
+			opts->nr_objects_given = true;
 		}
 	}
 	if (raw->mode) {
@@ -362,6 +380,7 @@ out:
 	free(ctx.raw.mode);
 	free(ctx.raw.uid);
 	free(ctx.raw.gid);
+	free(ctx.raw.passthrough);
 	return ret;
 }
 
@@ -384,5 +403,9 @@ void shmfs_options_usage(void)
 	       "                           (default: the user who mounts)\n"
 	       "    -o gid=GID             group of the root directory, name "
 	       "or number\n"
-	       "                           (default: that user's group)\n");
+	       "                           (default: that user's group)\n"
+	       "    -o passthrough=WHEN    auto, on or off: let the kernel "
+	       "read, write and map\n"
+	       "                           objects' memory without the daemon "
+	       "(default: auto)\n");
 }

@@ -1,6 +1,6 @@
 /*
  * options.h: the daemon's own mount options (size=, nr_objects=, mode=,
- * uid=, gid=), parsed out of the FUSE argument list before libfuse sees it.
+ * uid=, gid=, passthrough=), parsed out of the FUSE argument list before libfuse sees it.
  */
 #ifndef SHMFS_OPTIONS_H
 #define SHMFS_OPTIONS_H
@@ -14,12 +14,21 @@ struct fuse_args;
 /* Largest size= accepted: the page pool names pages with 32 bits, 0 reserved. */
 #define SHMFS_SIZE_MAX (UINT64_C(1) << 43) /* 8 TiB */
 
+/* passthrough=: whether opens hand the object's memfd to the kernel (ops.c). */
+enum shmfs_passthrough {
+	SHMFS_PASSTHROUGH_AUTO, /* where libfuse, the kernel and CAP_SYS_ADMIN allow */
+	SHMFS_PASSTHROUGH_ON,	/* or refuse to run */
+	SHMFS_PASSTHROUGH_OFF,	/* the daemon serves every read and write */
+};
+
 struct shmfs_options {
 	uint64_t size;	     /* bytes the mount may promise, page multiple */
 	uint64_t nr_objects; /* objects the mount may hold */
+	bool nr_objects_given; /* by the user, not the default */
 	mode_t mode;	     /* root directory permission bits (<= 0777) */
 	uid_t uid;	     /* root directory owner */
 	gid_t gid;
+	enum shmfs_passthrough passthrough;
 	bool show_help;	   /* -h / --help was given */
 	bool show_version; /* -V / --version was given */
 };

@@ -85,4 +85,15 @@ struct shmfs_ioc_nopen {
 };
 #define SHMFS_IOC_NOPEN _IOWR('S', 4, struct shmfs_ioc_nopen)
 
+/*
+ * On the root directory: how the mount works (shmfsctl info).
+ * SHMFS_INFO_PASSTHROUGH: opens hand the objects' memfds to the kernel, so
+ * mappings (and reads of read-only descriptors) bypass the daemon.
+ */
+struct shmfs_ioc_info {
+	uint32_t flags; /* out */
+};
+#define SHMFS_INFO_PASSTHROUGH (UINT32_C(1) << 0)
+#define SHMFS_IOC_INFO _IOR('S', 5, struct shmfs_ioc_info)
+
 #endif

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -464,6 +465,42 @@ static int cmd_ls(int argc, char **argv)
 	return status;
 }
 
+/* The mount as a whole: capacity, objects, and how data reaches memory. */
+static int cmd_info(int argc, char **argv)
+{
+	struct shmfs_ioc_info info;
+	struct statvfs sv;
+	const char *path;
+	int status;
+
+	if (argc > 1) {
+		fprintf(stderr, "%s: info takes no arguments\n", progname);
+		return EXIT_USAGE;
+	}
+	if ((status = open_mount()) != 0)
+		return status;
+	if (fstatvfs(mount_fd, &sv) != 0 || ioctl(mount_fd, SHMFS_IOC_INFO, &info) != 0) {
+		warn_name("info", mount_dir, errno);
+		return EXIT_FAILED;
+	}
+	path = info.flags & SHMFS_INFO_PASSTHROUGH ? "passthrough" : "daemon";
+	if (json) {
+		printf("{\"size\":%llu,\"free\":%llu,\"objects\":%llu,\"objects_free\":%llu,"
+		       "\"data_path\":\"%s\"}\n",
+		       (unsigned long long)sv.f_blocks * sv.f_frsize,
+		       (unsigned long long)sv.f_bavail * sv.f_frsize,
+		       (unsigned long long)sv.f_files, (unsigned long long)sv.f_ffree, path);
+	} else {
+		printf("size:         %llu bytes, %llu free\n"
+		       "objects:      %llu, %llu free\n"
+		       "data path:    %s\n",
+		       (unsigned long long)sv.f_blocks * sv.f_frsize,
+		       (unsigned long long)sv.f_bavail * sv.f_frsize,
+		       (unsigned long long)sv.f_files, (unsigned long long)sv.f_ffree, path);
+	}
+	return 0;
+}
+
 static int cmd_stat(int argc, char **argv)
 {
 	int status = 0;
@@ -763,6 +800,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: %s [-m DIR] [--json] COMMAND [ARGS]\n"
+		"  info                               capacity, objects and data path of the mount\n"
 		"  ls                                 list the objects\n"
 		"  stat NAME...                       describe objects\n"
 		"  create [-m MODE] [-s SIZE] [-x] NAME...\n"
@@ -772,7 +810,7 @@ static void usage(FILE *out)
 		"  truncate -s SIZE NAME...           set sizes\n"
 		"  dump NAME                          copy the contents to standard output\n"
 		"Names are shm names (\"/foo\").  -m, --mount DIR: the shmfs mount\n"
-		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls and stat print JSON.\n"
+		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls, stat and info print JSON.\n"
 		"Exit status: 0 ok, 1 an operation failed, 2 usage, 3 no shmfs mount.\n",
 		progname);
 }
@@ -783,7 +821,7 @@ static const struct {
 } commands[] = {
 	{ "ls", cmd_ls },	      { "stat", cmd_stat },	    { "create", cmd_create },
 	{ "rm", cmd_rm },	      { "rename", cmd_rename },	    { "truncate", cmd_truncate },
-	{ "dump", cmd_dump },
+	{ "dump", cmd_dump },	      { "info", cmd_info },
 };
 
 int main(int argc, char **argv)

@@ -144,7 +144,7 @@ bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj)
  * own seals can be added to it.  Running out of descriptors is the mount's
  * object capacity running out: ENOSPC, as nr_objects= gives.
  */
-static int obj_memfd(struct shmfs_obj *obj)
+int shmfs_obj_memfd(struct shmfs_obj *obj)
 {
 	int fd;
 
@@ -170,7 +170,7 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 	if (new_pages > old_pages &&
 	    new_pages - old_pages > st->limit_pages - st->promised_pages)
 		return ENOSPC;
-	err = obj_memfd(obj);
+	err = shmfs_obj_memfd(obj);
 	if (err)
 		return err;
 	/* Shrinking frees the pages beyond and zeroes the rest of the last one. */
@@ -180,6 +180,15 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 	obj->size = size;
 	obj_touch_size(obj);
 	return 0;
+}
+
+int shmfs_obj_add_kernel_seals(struct shmfs_obj *obj, uint32_t seals)
+{
+	int err = shmfs_obj_memfd(obj);
+
+	if (!err && fcntl(obj->memfd, F_ADD_SEALS, (int)seals) != 0)
+		err = errno;
+	return err;
 }
 
 ssize_t shmfs_obj_write(struct shmfs_store *st, struct shmfs_obj *obj, const void *buf,

@@ -48,6 +48,7 @@ struct shmfs_obj {
 	uint32_t nopen;	  /* open handles */
 	uint32_t nwriters; /* open handles that may write (ops.c) */
 	bool linked;	  /* has a name in the namespace */
+	int backing_id;	  /* passthrough backing file while open (ops.c), 0: none */
 
 	/* Data: a memfd whose size is always the object's, or -1 while it has
 	 * never had a size. */
@@ -83,6 +84,20 @@ bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj);
 
 /* Frees an object unconditionally (unmount). */
 void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj);
+
+/*
+ * Makes the object's memfd if it has none yet (a passthrough open needs one
+ * even for an empty object).  0, ENOSPC (out of descriptors) or an errno.
+ */
+int shmfs_obj_memfd(struct shmfs_obj *obj);
+
+/*
+ * Adds F_SEAL_* bits to the memfd itself, so that the kernel enforces them
+ * on the paths that bypass the daemon (passthrough).  0 or the errno of
+ * F_ADD_SEALS: EBUSY for F_SEAL_WRITE while a writable shared mapping
+ * exists.
+ */
+int shmfs_obj_add_kernel_seals(struct shmfs_obj *obj, uint32_t seals);
 
 /*
  * Sets the size.  Growth is promised against size= (ENOSPC, nothing

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,6 +55,55 @@ static void mount_with(const char *opts)
 		harness_umount(&mnt);
 		exit(99);
 	}
+}
+
+/* What the daemon of the mount on fd says of its data path (SHMFS_IOC_INFO). */
+static bool fd_passthrough(int fd)
+{
+	struct shmfs_ioc_info info;
+
+	ck_assert_int_eq(ioctl(fd, SHMFS_IOC_INFO, &info), 0);
+	return info.flags & SHMFS_INFO_PASSTHROUGH;
+}
+
+static bool mount_passthrough(void)
+{
+	return fd_passthrough(mfd);
+}
+
+/*
+ * Whether passthrough=auto must give passthrough here: a build against a
+ * libfuse with it, a daemon with CAP_SYS_ADMIN (root) and Linux 6.9 or
+ * later (every such kernel Debian ships has CONFIG_FUSE_PASSTHROUGH).
+ */
+static bool passthrough_expected(void)
+{
+#ifdef HAVE_FUSE_PASSTHROUGH_OPEN
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (geteuid() != 0 || uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 9);
+#else
+	return false;
+#endif
+}
+
+/* The memory of this process's shared mappings of shmem (memfds, tmpfs), in KiB. */
+static long rss_shmem_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssShmem: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_ge(kib, 0);
+	return kib;
 }
 
 static void setup_data(void)
@@ -1899,7 +1951,15 @@ START_TEST(test_memory_sparse)
 	for (long off = 0; off < 64 * MIB; off += 4 * MIB)
 		ck_assert_int_eq(p[off], 0);
 	munmap(p, 64 * MIB);
-	ck_assert_int_eq(fd_stat(fd).st_blocks, 0);
+	/*
+	 * Reads allocate nothing, but a read fault in a shared mapping does,
+	 * as on tmpfs, where the mapping is the memfd's (passthrough): at most
+	 * the 16 pages touched.
+	 */
+	if (mount_passthrough())
+		ck_assert_int_le(fd_stat(fd).st_blocks, 16 * PS / 512);
+	else
+		ck_assert_int_eq(fd_stat(fd).st_blocks, 0);
 	rss = harness_rss_kib(mnt.daemon);
 	fprintf(stderr,
 		"memory: daemon RSS %ld KiB, %ld KiB after a 1 TiB object\n",
@@ -2162,6 +2222,69 @@ START_TEST(test_option_info)
 }
 END_TEST
 
+/*
+ * The daemon says which data path it got, and it is the one in effect:
+ * with passthrough a mapping maps the object's memfd (its pages count as
+ * the process's shmem, as on tmpfs); without, the FUSE file's page cache.
+ */
+START_TEST(test_data_path)
+{
+	const size_t len = 4 * MIB;
+	bool pt = mount_passthrough();
+	long before, after;
+	char *p;
+	int fd;
+
+	ck_assert_int_eq(pt, passthrough_expected());
+	fd = obj_create("datapath", (off_t)len);
+	before = rss_shmem_kib();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	memset(p, 0x5a, len);
+	after = rss_shmem_kib();
+	if (pt)
+		ck_assert_int_ge(after - before, (long)(len / 1024));
+	else
+		ck_assert_int_lt(after - before, (long)(len / 1024 / 2));
+	munmap(p, len);
+	close(fd);
+	obj_unlink("datapath");
+}
+END_TEST
+
+/* passthrough=off always serves data by the daemon; =on gets passthrough or refuses to run. */
+START_TEST(test_passthrough_option)
+{
+	struct shmfs_mount other = { 0 };
+	char out[8192];
+	int fd, status;
+
+	harness_mount(&other, "passthrough=off");
+	fd = open(other.mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(!fd_passthrough(fd));
+	close(fd);
+	harness_umount(&other);
+
+	if (passthrough_expected()) {
+		harness_mount(&other, "passthrough=on");
+		fd = open(other.mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(fd_passthrough(fd));
+		close(fd);
+		harness_umount(&other);
+		return;
+	}
+	private_namespace();
+	status = run_daemon((const char *[]){ "-f", "-o", "passthrough=on", "MNT", NULL }, out,
+			    sizeof(out));
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+		      "passthrough=on where it cannot be had: status 0x%x", status);
+	ck_assert_msg(strstr(out, "passthrough=on, but") != NULL,
+		      "passthrough=on: no reason given: \"%s\"", out);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -2192,6 +2315,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_readdir);
 	tcase_add_test(tc, test_open_trunc);
 	tcase_add_test(tc, test_namespace_stress);
+	tcase_add_test(tc, test_data_path);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("capacity");
@@ -2211,6 +2335,7 @@ static Suite *daemon_suite(void)
 	tc = tcase_create("options");
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_option_info);
+	tcase_add_test(tc, test_passthrough_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -578,6 +578,40 @@ START_TEST(test_uid_gid)
 }
 END_TEST
 
+/* passthrough=auto (the default), on or off; anything else is refused. */
+START_TEST(test_passthrough)
+{
+	static const struct {
+		const char *text;
+		int want; /* enum shmfs_passthrough, or -1: refused */
+	} cases[] = {
+		{ "auto", SHMFS_PASSTHROUGH_AUTO }, { "on", SHMFS_PASSTHROUGH_ON },
+		{ "off", SHMFS_PASSTHROUGH_OFF },   { "", -1 },
+		{ "yes", -1 },			    { "On", -1 },
+		{ "1", -1 },
+	};
+	struct shmfs_options o;
+	const char *rest;
+	char opt[64];
+
+	ck_assert_int_eq(PARSE(&o, &rest, "/mnt"), 0);
+	ck_assert_int_eq(o.passthrough, SHMFS_PASSTHROUGH_AUTO);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(opt, sizeof(opt), "passthrough=%s", cases[i].text);
+		if (cases[i].want < 0) {
+			ck_assert_int_eq(PARSE(&o, &rest, "-o", opt, "/mnt"), -1);
+			ck_assert_ptr_nonnull(strstr(errbuf, "bad value for passthrough="));
+			continue;
+		}
+		ck_assert_int_eq(PARSE(&o, &rest, "-o", opt, "/mnt"), 0);
+		ck_assert_int_eq(o.passthrough, cases[i].want);
+		ck_assert_str_eq(rest, "/mnt");
+	}
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "passthrough", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "passthrough="));
+}
+END_TEST
+
 /* Each bad value is named with the option and quoted. */
 START_TEST(test_bad_values_reported)
 {
@@ -622,7 +656,7 @@ END_TEST
 START_TEST(test_usage_lists_options)
 {
 	static const char *const names[] = { "size=", "nr_objects=", "mode=",
-					     "uid=", "gid=" };
+					     "uid=", "gid=", "passthrough=" };
 	char out[4096];
 	FILE *tmp = tmpfile();
 	int saved = dup(STDOUT_FILENO);
@@ -670,6 +704,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_nr_objects);
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_uid_gid);
+	tcase_add_test(tc, test_passthrough);
 	tcase_add_test(tc, test_bad_values_reported);
 	tcase_add_test(tc, test_usage_lists_options);
 	suite_add_tcase(s, tc);

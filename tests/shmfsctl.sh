@@ -72,6 +72,26 @@ expect_eq "ls of an empty mount: the header only" "$out" \
 expect_rc "--json ls of an empty mount" 0 -- --json ls
 expect_eq "--json ls of an empty mount is []" "$out" "[]"
 
+# ---- info ----
+expect_rc "info" 0 -- info
+expect_eq "info: size and objects of an empty mount" "$(sed -n '1,2p' <<<"$out")" \
+	"$(printf 'size:         16777216 bytes, 16777216 free\nobjects:      100, 100 free')"
+data_path=$(sed -n 's/^data path: *//p' <<<"$out")
+case $data_path in
+passthrough | daemon) ok "info: the data path is $data_path" ;;
+*) shmfs_die "info: data path '$data_path'" ;;
+esac
+expect_rc "info with an argument: exit 2" 2 "takes no arguments" -- info /x
+expect_rc "--json info" 0 -- --json info
+expect_eq "--json info: size, free, objects, data path" \
+	"$(json '[j[k] for k in ("size", "free", "objects", "objects_free", "data_path")]')" \
+	"[16777216, 16777216, 100, 100, '$data_path']"
+shmfs_mount size=1m,passthrough=off
+expect_rc "info of a passthrough=off mount" 0 -- -m "$MNT" info
+expect_eq "passthrough=off: the daemon serves data" "$(sed -n 's/^data path: *//p' <<<"$out")" daemon
+shmfs_umount_one
+MNT=$SHMFS_MOUNT
+
 # ---- create ----
 expect_rc "create" 0 -- create /plain
 expect_eq "create: default mode 0600, size 0" "$(stat -c '%a %s %U' "$MNT/plain")" "600 0 $(id -un)"

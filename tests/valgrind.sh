@@ -34,9 +34,10 @@ mv a b && mv copy b
 mkdir d 2>/dev/null && shmfs_die "mkdir succeeded"
 ls -la >/dev/null && df . >/dev/null
 chmod 600 b && chown 65534:65534 b
-"$PYTHON3" - "$MNT" <<'PY'
+data_path=$("$SHMFSCTL" -m "$MNT" info | sed -n 's/^data path: *//p')
+"$PYTHON3" - "$MNT" "$data_path" <<'PY'
 import ctypes, mmap, os, sys
-mnt = sys.argv[1]
+mnt, data_path = sys.argv[1], sys.argv[2]
 libc = ctypes.CDLL(None, use_errno=True)
 fd = os.open(os.path.join(mnt, "m"), os.O_CREAT | os.O_RDWR, 0o600)
 os.ftruncate(fd, 1 << 20)
@@ -46,8 +47,18 @@ m.flush()
 assert os.pread(fd, 4, 4096) == b"abcd"
 os.posix_fallocate(fd, 0, 2 << 20)
 libc.fallocate(fd, 3, 0, 8192)  # KEEP_SIZE | PUNCH_HOLE
-# A writer is open (us): everything counts as data.
-assert os.lseek(fd, 0, os.SEEK_HOLE) == 2 << 20
+# With passthrough the memfd is exact; else a writer is open (us), and
+# everything counts as data.
+if data_path == "passthrough":
+    assert os.lseek(fd, 0, os.SEEK_HOLE) == 0
+    try:  # the only data was in the punched range; fallocate only promises
+        os.lseek(fd, 0, os.SEEK_DATA)
+        assert False, "SEEK_DATA found data"
+    except OSError as e:
+        assert e.errno == 6, e  # ENXIO
+else:
+    assert data_path == "daemon", data_path
+    assert os.lseek(fd, 0, os.SEEK_HOLE) == 2 << 20
 os.unlink(os.path.join(mnt, "m"))
 m[0] = 1                            # still usable after unlink
 m.close()
