@@ -1730,6 +1730,38 @@ static void wait_empty(void)
 		     (unsigned long)sv.f_bfree, (unsigned long)sv.f_blocks);
 }
 
+/*
+ * With passthrough a write past the end through a passthrough descriptor
+ * would grow the memfd unseen: writable descriptors must keep writes in
+ * the daemon.  Far past the end, while the object is mapped (the mapping
+ * is the memfd's own with passthrough): ENOSPC, and nothing changes.
+ */
+START_TEST(test_write_past_end_bypass)
+{
+	struct statvfs before;
+	char *p;
+	int fd;
+
+	wait_empty();
+	fd = obj_create("bypass", 2 * PS);
+	before = fs_stat();
+	p = mmap(NULL, 2 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	p[PS] = 'm';
+	ck_assert_int_eq(pwrite(fd, "x", 1, 100 * MIB), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(fd_size(fd), 2 * PS);
+	ck_assert_uint_eq(fs_stat().f_bfree, before.f_bfree);
+	/* Within the size, the write and the mapping see each other. */
+	ck_assert_int_eq(pwrite(fd, "w", 1, 0), 1);
+	ck_assert_int_eq(p[0], 'w');
+	expect_bytes(fd, PS, 1, 'm');
+	munmap(p, 2 * PS);
+	close(fd);
+	obj_unlink("bypass");
+}
+END_TEST
+
 START_TEST(test_capacity_space)
 {
 	struct statvfs sv;
@@ -2322,6 +2354,7 @@ static Suite *daemon_suite(void)
 	tcase_add_unchecked_fixture(tc, setup_capacity, teardown);
 	tcase_add_test(tc, test_workers_max_threads);
 	tcase_add_test(tc, test_capacity_space);
+	tcase_add_test(tc, test_write_past_end_bypass);
 	tcase_add_test(tc, test_capacity_objects);
 	tcase_add_test(tc, test_capacity_mapping_keeps);
 	suite_add_tcase(s, tc);
