@@ -2375,5 +2375,6 @@ static Suite *daemon_suite(void)
 
 int main(void)
 {
+	harness_require(HARNESS_FUSE);
 	return harness_run_suite(daemon_suite, "120");
 }

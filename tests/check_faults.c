@@ -737,5 +737,6 @@ static Suite *faults_suite(void)
 
 int main(void)
 {
+	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* umount2() of the mount */
 	return harness_run_suite(faults_suite, "300");
 }

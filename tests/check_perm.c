@@ -646,10 +646,6 @@ static Suite *perm_suite(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		/* Switching users needs root: fail, never skip. */
-		fprintf(stderr, "check_perm: must run as root\n");
-		return 99;
-	}
+	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* it switches users */
 	return harness_run_suite(perm_suite, "120");
 }

@@ -549,5 +549,6 @@ static Suite *seals_suite(void)
 
 int main(void)
 {
+	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* reopens mode-0 memfds */
 	return harness_run_suite(seals_suite, NULL);
 }

@@ -1698,6 +1698,7 @@ static Suite *shim_suite(void)
 
 int main(void)
 {
+	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* tests run as nobody */
 	umask(022);
 	return harness_run_suite(shim_suite, NULL);
 }

@@ -14,9 +14,13 @@ export LC_ALL=C
 : "${PYTHON3:=python3}"
 unset ASAN_OPTIONS UBSAN_OPTIONS # the packages are built without sanitizers
 
-for tool in dpkg-buildpackage dh lintian apt-get cc pkg-config; do
-	command -v "$tool" >/dev/null || shmfs_die "$tool not found (packages dpkg-dev debhelper lintian apt gcc pkg-config)"
-done
+shmfs_require cmd dpkg-buildpackage dpkg-dev
+shmfs_require cmd dh debhelper
+shmfs_require cmd lintian lintian
+shmfs_require cmd apt-get apt
+shmfs_require cmd cc gcc
+shmfs_require cmd pkg-config pkg-config
+shmfs_require fuse # the staged daemon is mounted at the end
 [ -d "$srcdir/debian" ] || shmfs_die "no debian/ in $srcdir"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/shmfs-deb.XXXXXX") || shmfs_die mktemp
@@ -53,7 +57,7 @@ contents() {
 	dpkg-deb -c "$(deb "$1")" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./|/|' | sort
 }
 expect_eq "shmfs's files" "$(contents shmfs)" "$(sort <<EOF2
-/lib/systemd/system/dev-shmfs.mount
+/usr/lib/systemd/system/dev-shmfs.mount
 /usr/bin/shmfs
 /usr/bin/shmfsctl
 /usr/share/doc/shmfs/changelog.gz
@@ -81,14 +85,19 @@ expect_eq "libshmfs-dev's files" "$(contents libshmfs-dev)" "$(sort <<EOF2
 /usr/share/man/man3/shm_rename.3.gz
 EOF2
 )"
+# libfuse's library package (libfuse3-3 on Debian 12, libfuse3-4 on 13),
+# through ${shlibs:Depends}.
+libfuse=$(dpkg-query -S "*/$(basename "$(readlink -f "$(pkg-config --variable=libdir fuse3)/libfuse3.so")")" |
+	sed 's/:.*//' | sort -u)
+[ -n "$libfuse" ] || shmfs_die "no package holds libfuse3.so's library"
 depends=$(dpkg-deb -f "$(deb shmfs)" Depends)
-case $depends in
-*fuse3*libfuse3-3*) ok "shmfs depends on fuse3 and libfuse3-3 ($depends)" ;;
-*) shmfs_die "shmfs's Depends: $depends" ;;
+case ", $depends," in
+*", fuse3,"*", $libfuse "*) ok "shmfs depends on fuse3 and $libfuse ($depends)" ;;
+*) shmfs_die "shmfs's Depends, without fuse3 or $libfuse: $depends" ;;
 esac
 expect_eq "libshmfs-dev depends on the same libshmfs0" \
 	"$(dpkg-deb -f "$(deb libshmfs-dev)" Depends)" "libshmfs0 (= $version)"
-dpkg-deb --fsys-tarfile "$(deb shmfs)" | tar -xOf - ./lib/systemd/system/dev-shmfs.mount |
+dpkg-deb --fsys-tarfile "$(deb shmfs)" | tar -xOf - ./usr/lib/systemd/system/dev-shmfs.mount |
 	grep -qx 'RequiresMountsFor=/usr/bin' || shmfs_die "the unit does not name /usr/bin"
 ok "the packaged unit names /usr/bin"
 

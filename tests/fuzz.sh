@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # tests/fuzz.sh: runs each libFuzzer harness of tests/fuzz/ (codec, options,
 # store) for FUZZ_SECONDS seconds (default 30), starting from a copy of its
 # committed corpus in tests/fuzz/corpus/NAME (the source tree may be read-only,
@@ -6,8 +6,11 @@
 # sanitizer report, a model mismatch or a hang: the input that did it is
 # saved as tests/fuzz/artifacts/NAME-* in the build directory and printed
 # here.  FUZZ_TARGETS picks harnesses; FUZZ_WORKDIR keeps the grown corpus
-# (make fuzz) instead of a temporary copy.
+# (make fuzz) instead of a temporary copy.  Without clang's libFuzzer
+# (configure says so) it skips, or fails with SHMFS_REQUIRE_ALL=1.
 set -u
+. "${SHMFS_SRCDIR:?run through make check}/tests/lib.sh"
+shmfs_require fuzzer
 
 builddir=${SHMFS_BUILDDIR:?run through make check}
 srcdir=${SHMFS_SRCDIR:?run through make check}
@@ -21,7 +24,7 @@ if [ -n "${FUZZ_WORKDIR:-}" ]; then
 	mkdir -p "$work" || exit 1
 else
 	work=$(mktemp -d "$builddir/tests/fuzz/work.XXXXXX") || exit 1
-	trap 'rm -rf "$work"' EXIT
+	trap 'shmfs_cleanup; rm -rf "$work"' EXIT
 fi
 
 status=0

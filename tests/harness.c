@@ -31,6 +31,50 @@ static void harness_die(const char *what)
 	exit(99); /* automake's "hard error" */
 }
 
+/* Returns what of need is missing, as a phrase, or NULL. */
+static const char *harness_lacks(enum harness_need need)
+{
+	static char why[128];
+	int fd;
+
+	switch (need) {
+	case HARNESS_ROOT:
+		if (geteuid() == 0)
+			return NULL;
+		snprintf(why, sizeof(why), "root (running as uid %d)", (int)geteuid());
+		return why;
+	case HARNESS_FUSE:
+		fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(why, sizeof(why), "/dev/fuse (open: %s)", strerror(errno));
+			return why;
+		}
+		close(fd);
+		/* Not as root, libfuse mounts through the setuid fusermount3. */
+		if (geteuid() != 0 && harness_sh("command -v fusermount3 >/dev/null") != 0)
+			return "fusermount3 (package fuse3), to mount FUSE without root";
+		return NULL;
+	}
+	return NULL;
+}
+
+void harness_require(unsigned needs)
+{
+	const char *prog = program_invocation_short_name, *why;
+
+	for (unsigned bit = 1; bit <= needs; bit <<= 1) {
+		if (!(needs & bit) || !(why = harness_lacks((enum harness_need)bit)))
+			continue;
+		if (getenv("SHMFS_REQUIRE_ALL") && strcmp(getenv("SHMFS_REQUIRE_ALL"), "1") == 0) {
+			fprintf(stderr, "FAIL: %s needs %s, and SHMFS_REQUIRE_ALL=1 makes that a failure\n",
+				prog, why);
+			exit(99);
+		}
+		printf("SKIP: %s needs %s\n", prog, why);
+		exit(77);
+	}
+}
+
 static void harness_private_namespace(void)
 {
 	static int done;
@@ -60,6 +104,7 @@ void harness_mount(struct shmfs_mount *m, const char *opts)
 		bin = "shmfs";
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
+	harness_require(HARNESS_FUSE);
 	harness_private_namespace();
 	memset(m, 0, sizeof(*m));
 	snprintf(m->dir, sizeof(m->dir), "%s/shmfs-test.XXXXXX", tmp);

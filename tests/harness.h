@@ -9,6 +9,19 @@
 #include <limits.h>
 #include <sys/types.h>
 
+/* What a test program needs, for harness_require(). */
+enum harness_need {
+	HARNESS_ROOT = 1, /* running as root (switching users, mount(2)) */
+	HARNESS_FUSE = 2, /* /dev/fuse, and fusermount3 when not root */
+};
+
+/*
+ * Called first in main(): if a need in the mask is missing, says what is
+ * missing and exits 77 (automake's "skipped"), or 99 (a hard error) when
+ * SHMFS_REQUIRE_ALL=1, as in CI, so that no run passes by skipping.
+ */
+void harness_require(unsigned needs);
+
 struct shmfs_mount {
 	char dir[PATH_MAX]; /* temporary directory holding the mountpoint */
 	char mnt[PATH_MAX]; /* the mountpoint, dir/mnt */
@@ -20,7 +33,8 @@ struct shmfs_mount {
  * "-o opts" (opts may be NULL) plus allow_other, and waits until the mount
  * answers.  As root the first call moves the test program into a private
  * mount namespace, and the daemon dies with the test program, so a crash
- * leaves no mount behind.  Exits the program on failure.
+ * leaves no mount behind.  Exits the program on failure, and as
+ * harness_require(HARNESS_FUSE) does without /dev/fuse.
  */
 void harness_mount(struct shmfs_mount *m, const char *opts);
 

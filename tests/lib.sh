@@ -1,6 +1,7 @@
 # lib.sh: helpers sourced by the shell tests (bash): mount a real shmfs daemon
 # in a temporary directory and clean everything up on exit, also on failure;
-# report checks (ok, expect_eq) and failures (shmfs_die).
+# report checks (ok, expect_eq) and failures (shmfs_die); skip a test or a
+# part of it whose needs are missing (shmfs_require, shmfs_want).
 #
 #   . "${SHMFS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 #   shmfs_mount size=64m     # sets $MNT; may be called more than once
@@ -35,6 +36,71 @@ shmfs_die() {
 	exit 1
 }
 
+# shmfs_lacks NEED [ARG...]: true if NEED is missing, and then sets
+# shmfs_lack to a sentence saying what is missing.  NEEDs:
+#   root                  running as root
+#   fuse                  /dev/fuse opens read-write (and, not as root,
+#                         fusermount3 is there to mount with)
+#   cmd NAME [PACKAGE]    the command NAME
+#   fuzzer                clang's libFuzzer (configure's finding)
+shmfs_lacks() {
+	case $1 in
+	root)
+		[ "$(id -u)" != 0 ] || return 1
+		shmfs_lack="root (running as uid $(id -u))" ;;
+	fuse)
+		if [ ! -c /dev/fuse ] || ! { : <>/dev/fuse; } 2>/dev/null; then
+			shmfs_lack="/dev/fuse (missing, or not readable and writable by uid $(id -u))"
+		elif [ "$(id -u)" != 0 ] && ! command -v fusermount3 >/dev/null; then
+			shmfs_lack="fusermount3 (package fuse3), to mount FUSE as uid $(id -u)"
+		else
+			return 1
+		fi ;;
+	cmd)
+		! command -v "$2" >/dev/null || return 1
+		shmfs_lack="the command $2${3:+ (package $3)}" ;;
+	fuzzer)
+		[ "${SHMFS_HAVE_FUZZER:-yes}" = no ] || return 1
+		shmfs_lack="clang's libFuzzer: configure found no clang that links -fsanitize=fuzzer (Debian: clang libclang-rt-dev)" ;;
+	*)
+		shmfs_die "shmfs_lacks: unknown need '$1'" ;;
+	esac
+	return 0
+}
+
+# shmfs_require NEED [ARG...]: the whole test needs NEED (see shmfs_lacks).
+# If it is missing the test is skipped (exit 77) with a message saying
+# what is missing, or fails (exit 99) when SHMFS_REQUIRE_ALL=1, as in CI,
+# so that no run passes by skipping.
+shmfs_require() {
+	shmfs_lacks "$@" || return 0
+	if [ "${SHMFS_REQUIRE_ALL:-}" = 1 ]; then
+		echo "FAIL: ${0##*/} needs $shmfs_lack, and SHMFS_REQUIRE_ALL=1 makes that a failure" >&2
+		exit 99
+	fi
+	echo "SKIP: ${0##*/} needs $shmfs_lack"
+	exit 77
+}
+
+# shmfs_want NEED [ARG...] -- WHAT: true if the checks WHAT can run, their
+# NEED being there; if not, says they are skipped and returns false, or
+# fails the test (exit 99) when SHMFS_REQUIRE_ALL=1.
+shmfs_want() {
+	local need=()
+	while [ "$1" != -- ]; do
+		need+=("$1")
+		shift
+	done
+	shift
+	shmfs_lacks "${need[@]}" || return 0
+	if [ "${SHMFS_REQUIRE_ALL:-}" = 1 ]; then
+		echo "FAIL: $* needs $shmfs_lack, and SHMFS_REQUIRE_ALL=1 makes that a failure" >&2
+		exit 99
+	fi
+	echo "skip - $*: needs $shmfs_lack"
+	return 1
+}
+
 # A passed check, in the TAP-like style of the shell tests.
 ok() {
 	echo "ok - $*"
@@ -58,6 +124,7 @@ shmfs_mount() {
 	local opts=${1:-} dir pid i
 	[ $# -gt 0 ] && shift
 
+	shmfs_require fuse
 	if [ "$(id -u)" = 0 ]; then
 		opts=allow_other${opts:+,$opts}
 	fi

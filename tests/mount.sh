@@ -11,7 +11,8 @@ srcdir=${SHMFS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 
 export LC_ALL=C
 
-[ "$(id -u)" = 0 ] || shmfs_die "mount.sh needs root (mount(8) of a FUSE filesystem)"
+shmfs_require root # mount(8) of a FUSE filesystem, bind over /usr/local/sbin
+shmfs_require fuse
 [ -n "${SHMFS_LIB_UNSHARED:-}" ] || shmfs_die "no private mount namespace (unshare missing?)"
 bin=$(cd "$(dirname "$SHMFS_BIN")" && pwd)/$(basename "$SHMFS_BIN")
 [ -x "$bin" ] || shmfs_die "no daemon at $SHMFS_BIN"

@@ -257,7 +257,7 @@ got=$(foreign env SHMFS_MOUNT="$MNT" LD_LIBRARY_PATH="$builddir/.libs" \
 	shmfs_die "the -lshmfs program: $got"
 expect_eq "a program linked with -lshmfs: shm_rename, SHM_ANON, memfd_create" "$got" "ok"
 expect_eq "it leaves nothing behind" "$(ls -A "$MNT")" ""
-if command -v c++ >/dev/null; then
+if shmfs_want cmd c++ g++ -- "shmfs.h compiles as C++"; then
 	printf '#include <shmfs.h>\nint main() { return shm_rename("/a", "/b", SHM_RENAME_NOREPLACE) + (SHM_ANON != 0) + memfd_create("", 0); }\n' >"$work/cxx.cc"
 	c++ -Wall -Werror -I"$srcdir/include" -c -o "$work/cxx.o" "$work/cxx.cc" ||
 		shmfs_die "shmfs.h does not compile as C++"

@@ -255,7 +255,7 @@ expect_rc "rename of a missing name: exit 1" 1 "No such file or directory" -- re
 expect_rc "rename to a name without a slash: exit 1" 1 "Invalid argument" -- rename /two two
 
 # ---- permissions: the daemon checks the caller ----
-if [ "$(id -u)" = 0 ]; then
+if shmfs_want root -- "shmfsctl rm and stat of another user's object"; then
 	chmod 600 "$MNT/two"
 	nobody() {
 		setpriv --reuid 65534 --regid 65534 --clear-groups -- "$@"

@@ -6,7 +6,7 @@
 set -eu
 . "${SHMFS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
-command -v valgrind >/dev/null || shmfs_die "valgrind is not installed"
+shmfs_require cmd valgrind valgrind
 : "${PYTHON3:=python3}"
 real_bin=$SHMFS_BIN
 log=$(mktemp "${TMPDIR:-/tmp}/shmfs-valgrind.XXXXXX")
