@@ -1,6 +1,6 @@
 /*
  * options.c: shmfs's own mount options (size=, nr_objects=, mode=, uid=,
- * gid=), taken out of the FUSE argument list with libfuse's fuse_opt before
+ * gid=, oom_score_adj=), taken out of the FUSE argument list with libfuse's fuse_opt before
  * main() hands the rest to fuse_parse_cmdline() and fuse_session_new().
  * The interface is described in options.h; the option list printed by
  * shmfs_options_usage() is mirrored in man/shmfs.8.
@@ -29,6 +29,7 @@ struct options_raw {
 	char *mode;
 	char *uid;
 	char *gid;
+	char *oom_score_adj;
 };
 
 /* Everything the key callback needs besides the raw strings. */
@@ -56,11 +57,13 @@ static const struct fuse_opt options_table[] = {
 	OPTION_RAW("mode=%s", mode),
 	OPTION_RAW("uid=%s", uid),
 	OPTION_RAW("gid=%s", gid),
+	OPTION_RAW("oom_score_adj=%s", oom_score_adj),
 	FUSE_OPT_KEY("size", KEY_NOVALUE),
 	FUSE_OPT_KEY("nr_objects", KEY_NOVALUE),
 	FUSE_OPT_KEY("mode", KEY_NOVALUE),
 	FUSE_OPT_KEY("uid", KEY_NOVALUE),
 	FUSE_OPT_KEY("gid", KEY_NOVALUE),
+	FUSE_OPT_KEY("oom_score_adj", KEY_NOVALUE),
 	/*
 	 * -h and -V are noted here and also kept in args: main() passes them
 	 * on to fuse_parse_cmdline(), which sets its own show_help and
@@ -268,6 +271,20 @@ static int options_validate(const struct options_raw *raw,
 			ret = -1;
 		}
 	}
+	if (raw->oom_score_adj) {
+		const char *p = raw->oom_score_adj;
+		bool minus = *p == '-';
+		uint64_t n;
+
+		if (options_parse_number(p + minus, "", &n) != 0 || n > 1000) {
+			options_bad_value("oom_score_adj", raw->oom_score_adj,
+					  "a number from -1000 to 1000");
+			ret = -1;
+		} else {
+			opts->oom_score_adj = minus ? -(int)n : (int)n;
+			opts->oom_score_adj_set = true;
+		}
+	}
 	return ret;
 }
 
@@ -348,6 +365,7 @@ int shmfs_options_parse(struct fuse_args *args, struct shmfs_options *opts,
 	opts->mode = 0777;
 	opts->uid = geteuid();
 	opts->gid = getegid();
+	opts->oom_score_adj = SHMFS_OOM_SCORE_ADJ_DEFAULT;
 
 	if (fuse_opt_parse(args, &ctx, options_table, options_proc) != 0)
 		goto out;
@@ -362,6 +380,7 @@ out:
 	free(ctx.raw.mode);
 	free(ctx.raw.uid);
 	free(ctx.raw.gid);
+	free(ctx.raw.oom_score_adj);
 	return ret;
 }
 
@@ -384,5 +403,9 @@ void shmfs_options_usage(void)
 	       "                           (default: the user who mounts)\n"
 	       "    -o gid=GID             group of the root directory, name "
 	       "or number\n"
-	       "                           (default: that user's group)\n");
+	       "                           (default: that user's group)\n"
+	       "    -o oom_score_adj=N     the daemon's OOM score adjustment, "
+	       "-1000 to 1000\n"
+	       "                           (default: -900 as root, else "
+	       "unchanged)\n");
 }

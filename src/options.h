@@ -1,6 +1,6 @@
 /*
  * options.h: the daemon's own mount options (size=, nr_objects=, mode=,
- * uid=, gid=), parsed out of the FUSE argument list before libfuse sees it.
+ * uid=, gid=, oom_score_adj=), parsed out of the FUSE argument list before libfuse sees it.
  */
 #ifndef SHMFS_OPTIONS_H
 #define SHMFS_OPTIONS_H
@@ -11,6 +11,9 @@
 
 struct fuse_args;
 
+/* The daemon's OOM score adjustment when root mounts without oom_score_adj=. */
+#define SHMFS_OOM_SCORE_ADJ_DEFAULT (-900)
+
 /* Largest size= accepted: the page pool names pages with 32 bits, 0 reserved. */
 #define SHMFS_SIZE_MAX (UINT64_C(1) << 43) /* 8 TiB */
 
@@ -20,6 +23,8 @@ struct shmfs_options {
 	mode_t mode;	     /* root directory permission bits (<= 0777) */
 	uid_t uid;	     /* root directory owner */
 	gid_t gid;
+	int oom_score_adj;	/* for /proc/self/oom_score_adj, -1000..1000 */
+	bool oom_score_adj_set; /* given: write it whoever runs the daemon */
 	bool show_help;	   /* -h / --help was given */
 	bool show_version; /* -V / --version was given */
 };
@@ -34,7 +39,8 @@ int shmfs_parse_size(const char *text, uint64_t ram_bytes, uint64_t *out);
 
 /*
  * Fills opts with the defaults (size 50% of ram_bytes, nr_objects half of
- * ram_bytes' pages like tmpfs, mode 0777, the caller's uid and gid), then
+ * ram_bytes' pages like tmpfs, mode 0777, the caller's uid and gid,
+ * oom_score_adj SHMFS_OOM_SCORE_ADJ_DEFAULT but not set), then
  * takes shmfs's own options out of args, leaving the rest (mountpoint,
  * -f, -d, -s, allow_other, ...) for libfuse.  Drops fstab noise (auto,
  * noauto, nofail, _netdev, defaults, user, users).  On a malformed value
