@@ -34,6 +34,9 @@ struct shmfs_fs {
 	pthread_cond_t notify_cond;
 	struct shmfs_notice *notify_queue;
 	bool notify_running, notify_stop;
+	/* F_SEAL_WRITE requests being answered by their own threads (ops.c). */
+	unsigned sealers;
+	pthread_cond_t sealers_cond;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
 	void *zeros; /* read-only zero pages that answer reads of holes */
 	size_t zeros_len;
