@@ -801,6 +801,9 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		err = seals_allow_resize(obj, (uint64_t)attr->st_size);
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)attr->st_size);
+	if (!err && (to_set & FUSE_SET_ATTR_UID)) /* the owner's charges follow the object */
+		err = shmfs_quota_chown(fs->store.quota, obj->uid, attr->st_uid,
+					(obj->size + SHMFS_PAGE_SIZE - 1) / SHMFS_PAGE_SIZE);
 	if (err)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_MODE)
@@ -1097,6 +1100,33 @@ static void ioctl_nopen(fuse_req_t req, const void *in_buf, size_t in_bufsz, siz
 		fuse_reply_err(req, ENOENT);
 }
 
+/* SHMFS_IOC_USAGE (proto.h): a user's objects and bytes, for shmfsctl usage. */
+static void ioctl_usage(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct shmfs_ioc_usage q;
+	uint64_t pages;
+
+	if (in_bufsz != sizeof(q) || out_bufsz != sizeof(q)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(&q, in_buf, sizeof(q));
+	if (ctx->uid != 0 && ctx->uid != q.uid) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	shmfs_quota_usage(&fs->quota, q.uid, &pages, &q.objects);
+	q.bytes = pages * SHMFS_PAGE_SIZE;
+	q.limit_bytes = fs->quota.limit_pages == UINT64_MAX ? UINT64_MAX :
+							      fs->quota.limit_pages * SHMFS_PAGE_SIZE;
+	q.limit_objects = fs->quota.limit_objects;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_ioctl(req, 0, &q, sizeof(q));
+}
+
 static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 			size_t in_bufsz, size_t out_bufsz)
@@ -1107,6 +1137,10 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 
 	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_NOPEN) {
 		ioctl_nopen(req, in_buf, in_bufsz, out_bufsz);
+		return;
+	}
+	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_USAGE) {
+		ioctl_usage(req, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
 	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID) {
@@ -1371,6 +1405,14 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 		return errno;
 	err = shmfs_store_init(&fs->store, opts->size, opts->nr_objects);
 	if (!err)
+		err = shmfs_quota_init(&fs->quota,
+				       opts->user_size ? (opts->user_size + SHMFS_PAGE_SIZE - 1) /
+								 SHMFS_PAGE_SIZE :
+							 UINT64_MAX,
+				       opts->user_nr_objects ? opts->user_nr_objects : UINT64_MAX);
+	if (!err)
+		fs->store.quota = &fs->quota;
+	if (!err)
 		err = shmfs_ns_init(&fs->ns);
 	if (err)
 		shmfs_fs_destroy(fs);
@@ -1388,6 +1430,7 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	}
 	shmfs_ns_destroy(&fs->ns);
 	shmfs_store_destroy(&fs->store);
+	shmfs_quota_destroy(&fs->quota); /* after the store, which uncharges its objects */
 	if (fs->zeros && fs->zeros != MAP_FAILED)
 		munmap(fs->zeros, fs->zeros_len);
 	fs->zeros = NULL;

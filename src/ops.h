@@ -19,6 +19,7 @@ struct shmfs_fs {
 	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
 	struct shmfs_store store;
 	struct shmfs_ns ns;
+	struct shmfs_quota quota; /* per-user accounts, store.quota points here */
 	mode_t root_mode;
 	uid_t root_uid;
 	gid_t root_gid;

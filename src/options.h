@@ -1,6 +1,6 @@
 /*
  * options.h: the daemon's own mount options (size=, nr_objects=, mode=,
- * uid=, gid=, oom_score_adj=), parsed out of the FUSE argument list before libfuse sees it.
+ * uid=, gid=, oom_score_adj=, user_size=, user_nr_objects=), parsed out of the FUSE argument list before libfuse sees it.
  */
 #ifndef SHMFS_OPTIONS_H
 #define SHMFS_OPTIONS_H
@@ -20,6 +20,8 @@ struct fuse_args;
 struct shmfs_options {
 	uint64_t size;	     /* bytes the mount may promise, page multiple */
 	uint64_t nr_objects; /* objects the mount may hold */
+	uint64_t user_size;	  /* bytes each uid may promise, page multiple; 0: no limit */
+	uint64_t user_nr_objects; /* objects each uid may own; 0: no limit */
 	mode_t mode;	     /* root directory permission bits (<= 0777) */
 	uid_t uid;	     /* root directory owner */
 	gid_t gid;

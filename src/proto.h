@@ -85,4 +85,18 @@ struct shmfs_ioc_nopen {
 };
 #define SHMFS_IOC_NOPEN _IOWR('S', 4, struct shmfs_ioc_nopen)
 
+/*
+ * On the root directory: what a user owns on the mount, anonymous objects
+ * included, and the per-user limits (user_size=, user_nr_objects=;
+ * UINT64_MAX for none).  Anyone may ask about themselves, root about
+ * anyone; EPERM otherwise.
+ */
+struct shmfs_ioc_usage {
+	uint32_t uid; /* in */
+	uint32_t reserved;
+	uint64_t bytes, objects; /* out: bytes promised (whole pages), objects */
+	uint64_t limit_bytes, limit_objects; /* out */
+};
+#define SHMFS_IOC_USAGE _IOWR('S', 5, struct shmfs_ioc_usage)
+
 #endif

@@ -213,14 +213,17 @@ void shmfs_store_destroy(struct shmfs_store *st)
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct shmfs_obj *obj;
+	int err;
 
 	if (st->nr_objects >= st->limit_objects) {
 		errno = ENOSPC;
 		return NULL;
 	}
+	if ((err = shmfs_quota_new_object(st->quota, uid)) != 0)
+		return errno = err, NULL;
 	obj = calloc(1, sizeof(*obj));
 	if (!obj)
-		return NULL;
+		return shmfs_quota_free_object(st->quota, uid, 0), NULL;
 	obj->ino = st->next_ino++;
 	obj->mode = mode & 0777;
 	obj->uid = uid;
@@ -241,6 +244,7 @@ void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj)
 	obj_free_pages(st, obj, 0, UINT64_MAX);
 	st->promised_pages -= pages_for(obj->size);
 	st->nr_objects--;
+	shmfs_quota_free_object(st->quota, obj->uid, pages_for(obj->size));
 	if (obj->all_prev)
 		obj->all_prev->all_next = obj->all_next;
 	else
@@ -281,6 +285,8 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 		return EFBIG;
 	if (new_pages > old_pages &&
 	    new_pages - old_pages > st->limit_pages - st->promised_pages)
+		return ENOSPC;
+	if (shmfs_quota_resize(st->quota, obj->uid, old_pages, new_pages) != 0)
 		return ENOSPC;
 	if (size < obj->size) {
 		obj_free_pages(st, obj, new_pages, UINT64_MAX);

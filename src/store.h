@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "pool.h"
+#include "quota.h"
 
 struct shmfs_obj {
 	/* Every object of the store, so unmount can free the unnamed ones. */
@@ -60,6 +61,7 @@ struct shmfs_store {
 	uint64_t nr_objects;
 	uint64_t next_ino;
 	struct shmfs_obj *all; /* list of every object */
+	struct shmfs_quota *quota; /* per-user accounts (quota.h), or NULL */
 };
 
 /* Returns 0 or an errno. */

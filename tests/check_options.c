@@ -1,7 +1,8 @@
 /*
  * check_options.c: unit tests of the daemon's option parsing
  * (src/options.c): size= and its suffixes, percentages, bounds and
- * rounding; nr_objects=, mode=, uid=, gid=, oom_score_adj=; defaults; what is left in the
+ * rounding; nr_objects=, mode=, uid=, gid=, oom_score_adj=, user_size=,
+ * user_nr_objects=; defaults; what is left in the
  * argument list for libfuse (unknown options, FUSE's own, the mountpoint)
  * and what is dropped (fstab noise, mount.fuse3's source).  No mount.
  */
@@ -467,6 +468,39 @@ START_TEST(test_nr_objects)
 }
 END_TEST
 
+START_TEST(test_user_limits)
+{
+	struct shmfs_options o;
+	const char *rest;
+
+	ck_assert_int_eq(PARSE(&o, &rest, "/mnt"), 0);
+	ck_assert_uint_eq(o.user_size, 0); /* no limit */
+	ck_assert_uint_eq(o.user_nr_objects, 0);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=1m,user_nr_objects=2k", "/mnt"), 0);
+	ck_assert_str_eq(rest, "/mnt");
+	ck_assert_str_eq(errbuf, "");
+	ck_assert_uint_eq(o.user_size, MIB);
+	ck_assert_uint_eq(o.user_nr_objects, 2048);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=10%,user_nr_objects=1", "/mnt"), 0);
+	ck_assert_uint_eq(o.user_size, round_up(RAM / 10));
+	ck_assert_uint_eq(o.user_nr_objects, 1);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=4097", "/mnt"), 0);
+	ck_assert_uint_eq(o.user_size, round_up(4097));
+
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=0,user_nr_objects=0", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '0'"));
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: '0'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=9t", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '9t'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects=1g", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: '1g'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "user_size="));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "user_nr_objects="));
+}
+END_TEST
+
 START_TEST(test_oom_score_adj)
 {
 	static const struct {
@@ -669,7 +703,8 @@ END_TEST
 START_TEST(test_usage_lists_options)
 {
 	static const char *const names[] = { "size=", "nr_objects=", "mode=",
-					     "uid=", "gid=", "oom_score_adj=" };
+					     "uid=", "gid=", "oom_score_adj=",
+					     "user_size=", "user_nr_objects=" };
 	char out[4096];
 	FILE *tmp = tmpfile();
 	int saved = dup(STDOUT_FILENO);
@@ -717,6 +752,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_nr_objects);
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_oom_score_adj);
+	tcase_add_test(tc, test_user_limits);
 	tcase_add_test(tc, test_uid_gid);
 	tcase_add_test(tc, test_bad_values_reported);
 	tcase_add_test(tc, test_usage_lists_options);
