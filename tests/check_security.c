@@ -6,7 +6,9 @@
  * and on the mount; and an unprivileged user can do nothing through a
  * read-only descriptor, or to another's object, that its mode bits do not
  * allow, and leaves the object unchanged; a setuid program linked with the
- * shim obeys neither SHMFS_MOUNT nor SHMFS_NATIVE_MEMFD from its caller.
+ * shim obeys neither SHMFS_MOUNT nor SHMFS_NATIVE_MEMFD from its caller;
+ * per-user limits (user_size=, user_nr_objects=) stop one user, anonymous
+ * objects included, without stopping others, and shmfsctl usage counts them.
  */
 #include "config.h"
 
@@ -18,15 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "harness.h"
+#include "proto.h"
 #include "shmfs.h"
 
 static struct shmfs_mount mnt;
@@ -369,6 +374,131 @@ START_TEST(test_setuid_ignores_environment)
 }
 END_TEST
 
+/* ---- Per-user limits ---- */
+
+static struct shmfs_mount qmnt;
+
+static void quota_setup(void)
+{
+	harness_mount(&qmnt, "size=64m,user_size=64k,user_nr_objects=3");
+	setenv("SHMFS_MOUNT", qmnt.mnt, 1);
+}
+
+static void quota_teardown(void)
+{
+	harness_umount(&qmnt);
+}
+
+/* uid's objects and bytes on qmnt, asked as the caller; -1 on failure. */
+static int ask_usage(uid_t uid, struct shmfs_ioc_usage *q)
+{
+	int dfd = open(qmnt.mnt, O_RDONLY | O_DIRECTORY), r;
+
+	if (dfd < 0)
+		return -1;
+	memset(q, 0, sizeof(*q));
+	q->uid = (uint32_t)uid;
+	r = ioctl(dfd, SHMFS_IOC_USAGE, q);
+	close(dfd);
+	return r;
+}
+
+static int fill_own_quota(void *arg)
+{
+	char path[PATH_MAX], cmd[2 * PATH_MAX], out[512] = "";
+	struct shmfs_ioc_usage q;
+	const char *ctl = getenv("SHMFSCTL");
+	int anon, a, b;
+	struct stat st;
+	FILE *p;
+	size_t n;
+
+	(void)arg;
+	anon = memfd_create("anon", 0); /* an anonymous object, owned all the same */
+	if (anon < 0)
+		return 1;
+	a = open(harness_path(&qmnt, "u1", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
+	b = open(harness_path(&qmnt, "u2", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
+	if (a < 0 || b < 0)
+		return 2;
+	if (open(harness_path(&qmnt, "u3", path, sizeof(path)), O_RDWR | O_CREAT, 0600) != -1 ||
+	    errno != ENOSPC)
+		return 3;
+	if (shm_open("/u4", O_RDWR | O_CREAT, 0600) != -1 || errno != ENOSPC)
+		return 4;
+	if (ftruncate(a, 65536) != 0)
+		return 5;
+	if (ftruncate(b, 1) != -1 || errno != ENOSPC || fstat(b, &st) != 0 || st.st_size != 0)
+		return 6;
+	if (ask_usage(USER, &q) != 0 || q.objects != 3 || q.bytes != 65536 ||
+	    q.limit_objects != 3 || q.limit_bytes != 65536)
+		return 7;
+	if (ask_usage(USER + 1, &q) != -1 || errno != EPERM)
+		return 8;
+	if (!ctl)
+		return 9;
+	snprintf(cmd, sizeof(cmd), "'%s' -m '%s' --json usage", ctl, qmnt.mnt);
+	p = popen(cmd, "r");
+	if (!p)
+		return 10;
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	if (pclose(p) != 0)
+		return 11;
+	if (!strstr(out, "\"uid\":1000,\"objects\":3,\"bytes\":65536,"
+			 "\"limit_objects\":3,\"limit_bytes\":65536"))
+		return 12;
+	return 0;
+}
+
+static int others_unaffected(void *arg)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	(void)arg;
+	fd = open(harness_path(&qmnt, "other", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
+	return fd >= 0 && ftruncate(fd, 65536) == 0 ? 0 : 1;
+}
+
+START_TEST(test_user_limits)
+{
+	struct shmfs_ioc_usage q;
+	char path[PATH_MAX];
+	int fds[5];
+
+	ck_assert_int_eq(harness_as_user(USER, USER, 0, NULL, fill_own_quota, NULL), 0);
+	/* The memfd went with its process; the named objects stay counted. */
+	ck_assert_int_eq(ask_usage(USER, &q), 0);
+	for (int i = 0; i < 200 && q.objects != 2; i++) {
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		ck_assert_int_eq(ask_usage(USER, &q), 0);
+	}
+	ck_assert_uint_eq(q.objects, 2);
+	ck_assert_uint_eq(q.bytes, 65536);
+	ck_assert_int_eq(harness_as_user(USER + 1, USER + 1, 0, NULL, others_unaffected, NULL), 0);
+	/* Root is not limited. */
+	for (int i = 0; i < 5; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "root%d", i);
+		fds[i] = (int)ck_ok(open(harness_path(&qmnt, name, path, sizeof(path)),
+					 O_RDWR | O_CREAT, 0600));
+		ck_ok(ftruncate(fds[i], 1 << 20));
+	}
+	ck_assert_int_eq(ask_usage(0, &q), 0);
+	ck_assert_uint_eq(q.objects, 5);
+	ck_assert_uint_eq(q.bytes, 5 << 20);
+	/* Given away by root, an object's charges go with it. */
+	ck_ok(fchown(fds[0], USER + 2, USER + 2));
+	ck_assert_int_eq(ask_usage(USER + 2, &q), 0);
+	ck_assert_uint_eq(q.objects, 1);
+	ck_assert_uint_eq(q.bytes, 1 << 20);
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+}
+END_TEST
+
 static Suite *security_suite(void)
 {
 	Suite *s = suite_create("security");
@@ -380,6 +510,11 @@ static Suite *security_suite(void)
 	tcase_add_test(tc, test_user_cannot_change);
 	if (suid_parent)
 		tcase_add_test(tc, test_setuid_ignores_environment);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, quota_setup, quota_teardown);
+	tcase_add_test(tc, test_user_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
