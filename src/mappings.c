@@ -71,17 +71,27 @@ static bool may_write(const char *procfs, const char *pid, unsigned long start,
 /* 1 if process pid has such a mapping, else 0 (also when it cannot be read). */
 static int process_maps_file(const char *procfs, const char *pid, dev_t dev, uint64_t ino)
 {
-	char path[PATH_MAX], *line = NULL;
-	size_t cap = 0;
+	char path[PATH_MAX], needle[64], *line = NULL, *hit;
+	size_t cap = 0, nlen;
 	struct mapping m;
 	int found = 0;
 	FILE *f;
 
+	/*
+	 * The kernel prints " MAJ:MIN INO" as "%02x:%02x %lu": looking for that
+	 * first spares sscanf on the many lines (of processes with tens of
+	 * thousands of mappings) that cannot match.
+	 */
+	nlen = (size_t)snprintf(needle, sizeof(needle), " %02x:%02x %" PRIu64, major(dev),
+				minor(dev), ino);
 	snprintf(path, sizeof(path), "%s/%s/maps", procfs, pid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0; /* gone, or not ours to inspect */
 	while (!found && getline(&line, &cap, f) > 0) {
+		hit = strstr(line, needle);
+		if (!hit || (hit[nlen] != ' ' && hit[nlen] != '\n' && hit[nlen] != '\0'))
+			continue;
 		if (!parse_mapping(line, &m) || m.ino != ino || m.major != major(dev) ||
 		    m.minor != minor(dev) || m.perms[3] != 's')
 			continue;
