@@ -154,15 +154,16 @@ static void *walk_main(void *arg)
 	struct walk *w = arg;
 	int found = shmfs_find_writable_mapping(w->procfs, w->dev, w->ino);
 
+	/* Uncounted first, so that a caller who sees the answer sees that too. */
+	pthread_mutex_lock(&walkers_lock);
+	walkers--;
+	pthread_mutex_unlock(&walkers_lock);
 	pthread_mutex_lock(&w->lock);
 	w->result = found;
 	w->done = true;
 	pthread_cond_signal(&w->done_cond);
 	pthread_mutex_unlock(&w->lock);
 	walk_put(w);
-	pthread_mutex_lock(&walkers_lock);
-	walkers--;
-	pthread_mutex_unlock(&walkers_lock);
 	return NULL;
 }
 
