@@ -126,7 +126,8 @@ static int protect_from_oom(const struct shmfs_options *opts)
 		f = NULL;
 	} else if (f) {
 		rewind(f);
-		if (fprintf(f, "%d\n", opts->oom_score_adj) < 0 || fflush(f) != 0)
+		if (fprintf(f, "%d\n", opts->oom_score_adj) < 0 ||
+		    fflush(f) != 0)
 			err = errno;
 		if (fclose(f) != 0 && !err)
 			err = errno;
@@ -134,12 +135,13 @@ static int protect_from_oom(const struct shmfs_options *opts)
 		err = errno;
 	}
 	if (err && opts->oom_score_adj_set) {
-		fprintf(stderr, "shmfs: cannot set oom_score_adj=%d: %s\n", opts->oom_score_adj,
-			strerror(err));
+		fprintf(stderr, "shmfs: cannot set oom_score_adj=%d: %s\n",
+			opts->oom_score_adj, strerror(err));
 		return -1;
 	}
+	/* Fails with EPERM without CAP_SYS_RESOURCE: nothing to do then. */
 	if (geteuid() == 0)
-		prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0); /* EPERM without CAP_SYS_RESOURCE */
+		prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	return 0;
 }
 

@@ -82,15 +82,16 @@ static int process_maps_file(const char *procfs, const char *pid, dev_t dev, uin
 	 * first spares sscanf on the many lines (of processes with tens of
 	 * thousands of mappings) that cannot match.
 	 */
-	nlen = (size_t)snprintf(needle, sizeof(needle), " %02x:%02x %" PRIu64, major(dev),
-				minor(dev), ino);
+	nlen = (size_t)snprintf(needle, sizeof(needle), " %02x:%02x %" PRIu64,
+				major(dev), minor(dev), ino);
 	snprintf(path, sizeof(path), "%s/%s/maps", procfs, pid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0; /* gone, or not ours to inspect */
 	while (!found && getline(&line, &cap, f) > 0) {
 		hit = strstr(line, needle);
-		if (!hit || (hit[nlen] != ' ' && hit[nlen] != '\n' && hit[nlen] != '\0'))
+		if (!hit || (hit[nlen] != ' ' && hit[nlen] != '\n' &&
+			     hit[nlen] != '\0'))
 			continue;
 		if (!parse_mapping(line, &m) || m.ino != ino || m.major != major(dev) ||
 		    m.minor != minor(dev) || m.perms[3] != 's')
@@ -216,8 +217,8 @@ static int walk_start(struct walk *w)
 	return err;
 }
 
-int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev, uint64_t ino,
-				      unsigned timeout_ms)
+int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev,
+				      uint64_t ino, unsigned timeout_ms)
 {
 	struct walk *w = walk_new(procfs, dev, ino);
 	struct timespec deadline;
@@ -241,7 +242,8 @@ int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev, uint64_t in
 	pthread_mutex_lock(&w->lock);
 	err = 0;
 	while (!w->done && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&w->done_cond, &w->lock, &deadline);
+		err = pthread_cond_timedwait(&w->done_cond, &w->lock,
+					     &deadline);
 	result = w->done ? w->result : -ETIMEDOUT;
 	pthread_mutex_unlock(&w->lock);
 	walk_put(w);

@@ -30,8 +30,8 @@ int shmfs_find_writable_mapping(const char *procfs, dev_t dev, uint64_t ino);
  * without walking if SHMFS_WALKERS_MAX walks are still running, so that
  * stuck walks cannot pile up threads without limit.
  */
-int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev, uint64_t ino,
-				      unsigned timeout_ms);
+int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev,
+				      uint64_t ino, unsigned timeout_ms);
 
 /* Walks running, abandoned ones included (for tests). */
 unsigned shmfs_mappings_walkers(void);

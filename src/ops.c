@@ -63,7 +63,10 @@ struct shmfs_dir {
  * drop obj's cached pages in [off, off + len) (notify_inval_inode; obj held
  * by a lookup count until then).
  */
-enum shmfs_notice_kind { NOTICE_FORGET_NAME, NOTICE_DROP_PAGES };
+enum shmfs_notice_kind {
+	NOTICE_FORGET_NAME,
+	NOTICE_DROP_PAGES
+};
 
 struct shmfs_notice {
 	struct shmfs_notice *next;
@@ -444,8 +447,9 @@ static void finish_write_seal(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_
 			      uint32_t seals)
 {
 	/* Without the device, or without an answer, mappings cannot be ruled out: refuse. */
-	int busy = fs->dev ? shmfs_find_writable_mapping_timed("/proc", fs->dev, obj->ino,
-							       SEAL_WALK_TIMEOUT_MS) :
+	int busy = fs->dev ? shmfs_find_writable_mapping_timed(
+				     "/proc", fs->dev, obj->ino,
+				     SEAL_WALK_TIMEOUT_MS) :
 			     1;
 	int err = 0;
 
@@ -801,9 +805,11 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		err = seals_allow_resize(obj, (uint64_t)attr->st_size);
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)attr->st_size);
-	if (!err && (to_set & FUSE_SET_ATTR_UID)) /* the owner's charges follow the object */
+	/* The owner's per-user charges follow the object. */
+	if (!err && (to_set & FUSE_SET_ATTR_UID))
 		err = shmfs_quota_chown(fs->store.quota, obj->uid, attr->st_uid,
-					(obj->size + SHMFS_PAGE_SIZE - 1) / SHMFS_PAGE_SIZE);
+					(obj->size + SHMFS_PAGE_SIZE - 1) /
+						SHMFS_PAGE_SIZE);
 	if (err)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_MODE)
@@ -1064,7 +1070,8 @@ static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj
 	} else {
 		err = pthread_attr_init(&attr);
 		if (!err) {
-			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			pthread_attr_setdetachstate(&attr,
+						    PTHREAD_CREATE_DETACHED);
 			err = pthread_create(&thread, &attr, sealer_main, sl);
 			pthread_attr_destroy(&attr);
 		}
@@ -1101,7 +1108,8 @@ static void ioctl_nopen(fuse_req_t req, const void *in_buf, size_t in_bufsz, siz
 }
 
 /* SHMFS_IOC_USAGE (proto.h): a user's objects and bytes, for shmfsctl usage. */
-static void ioctl_usage(fuse_req_t req, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+static void ioctl_usage(fuse_req_t req, const void *in_buf, size_t in_bufsz,
+			size_t out_bufsz)
 {
 	struct shmfs_fs *fs = fs_of(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -1120,8 +1128,9 @@ static void ioctl_usage(fuse_req_t req, const void *in_buf, size_t in_bufsz, siz
 	pthread_mutex_lock(&fs->lock);
 	shmfs_quota_usage(&fs->quota, q.uid, &pages, &q.objects);
 	q.bytes = pages * SHMFS_PAGE_SIZE;
-	q.limit_bytes = fs->quota.limit_pages == UINT64_MAX ? UINT64_MAX :
-							      fs->quota.limit_pages * SHMFS_PAGE_SIZE;
+	q.limit_bytes = fs->quota.limit_pages == UINT64_MAX ?
+				UINT64_MAX :
+				fs->quota.limit_pages * SHMFS_PAGE_SIZE;
 	q.limit_objects = fs->quota.limit_objects;
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_ioctl(req, 0, &q, sizeof(q));
@@ -1139,7 +1148,8 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 		ioctl_nopen(req, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
-	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID && cmd == SHMFS_IOC_USAGE) {
+	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID &&
+	    cmd == SHMFS_IOC_USAGE) {
 		ioctl_usage(req, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
@@ -1388,6 +1398,7 @@ const struct fuse_lowlevel_ops shmfs_ll_ops = {
 
 int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 {
+	uint64_t user_pages, user_objects;
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
@@ -1404,12 +1415,13 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	if (fs->zeros == MAP_FAILED)
 		return errno;
 	err = shmfs_store_init(&fs->store, opts->size, opts->nr_objects);
+	/* Per-user limits: 0 (not given) means none. */
+	user_pages = (opts->user_size + SHMFS_PAGE_SIZE - 1) / SHMFS_PAGE_SIZE;
+	user_objects = opts->user_nr_objects;
 	if (!err)
 		err = shmfs_quota_init(&fs->quota,
-				       opts->user_size ? (opts->user_size + SHMFS_PAGE_SIZE - 1) /
-								 SHMFS_PAGE_SIZE :
-							 UINT64_MAX,
-				       opts->user_nr_objects ? opts->user_nr_objects : UINT64_MAX);
+				       user_pages ? user_pages : UINT64_MAX,
+				       user_objects ? user_objects : UINT64_MAX);
 	if (!err)
 		fs->store.quota = &fs->quota;
 	if (!err)
@@ -1430,7 +1442,8 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	}
 	shmfs_ns_destroy(&fs->ns);
 	shmfs_store_destroy(&fs->store);
-	shmfs_quota_destroy(&fs->quota); /* after the store, which uncharges its objects */
+	/* After the store, which uncharges its objects. */
+	shmfs_quota_destroy(&fs->quota);
 	if (fs->zeros && fs->zeros != MAP_FAILED)
 		munmap(fs->zeros, fs->zeros_len);
 	fs->zeros = NULL;

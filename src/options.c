@@ -218,8 +218,8 @@ static int options_validate(const struct options_raw *raw,
 			opts->nr_objects = n;
 		}
 	}
-	if (raw->user_size &&
-	    shmfs_parse_size(raw->user_size, ram_bytes, &opts->user_size) != 0) {
+	if (raw->user_size && shmfs_parse_size(raw->user_size, ram_bytes,
+					       &opts->user_size) != 0) {
 		options_bad_value("user_size", raw->user_size,
 				  "bytes with an optional k, m, g or t suffix, "
 				  "or a percentage of RAM, from 1 byte to 8t");
@@ -228,8 +228,10 @@ static int options_validate(const struct options_raw *raw,
 	if (raw->user_nr_objects) {
 		uint64_t n;
 
-		if (options_parse_number(raw->user_nr_objects, "km", &n) != 0 || n == 0) {
-			options_bad_value("user_nr_objects", raw->user_nr_objects,
+		if (options_parse_number(raw->user_nr_objects, "km", &n) != 0 ||
+		    n == 0) {
+			options_bad_value("user_nr_objects",
+					  raw->user_nr_objects,
 					  "a positive number, k or m suffix");
 			ret = -1;
 		} else {
@@ -426,7 +428,8 @@ void shmfs_options_usage(void)
 	       "                           (default: no limit but size=)\n"
 	       "    -o user_nr_objects=N   objects each user may own, k or m "
 	       "suffix allowed\n"
-	       "                           (default: no limit but nr_objects=)\n"
+	       "                           (default: no limit but "
+	       "nr_objects=)\n"
 	       "    -o mode=MODE           octal permissions of the root "
 	       "directory, at most\n"
 	       "                           0777 (default: 0777)\n"

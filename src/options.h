@@ -20,8 +20,8 @@ struct fuse_args;
 struct shmfs_options {
 	uint64_t size;	     /* bytes the mount may promise, page multiple */
 	uint64_t nr_objects; /* objects the mount may hold */
-	uint64_t user_size;	  /* bytes each uid may promise, page multiple; 0: no limit */
-	uint64_t user_nr_objects; /* objects each uid may own; 0: no limit */
+	uint64_t user_size;	  /* bytes each uid may promise; 0: none */
+	uint64_t user_nr_objects; /* objects each uid may own; 0: none */
 	mode_t mode;	     /* root directory permission bits (<= 0777) */
 	uid_t uid;	     /* root directory owner */
 	gid_t gid;

@@ -57,7 +57,8 @@ bool shmfs_cred_in_group(struct shmfs_cred *cred, gid_t gid)
 	if (cred->gid == gid)
 		return true;
 	if (cred->ngroups < 0) {
-		int n = cred->fetch_groups(cred->ctx, SHMFS_CRED_INLINE_GROUPS, cred->groups);
+		int n = cred->fetch_groups(cred->ctx, SHMFS_CRED_INLINE_GROUPS,
+					   cred->groups);
 
 		/* More than fit: n is the true count, and the array only the first few. */
 		cred->ngroups = n < 0 ? 0 : n;

@@ -94,7 +94,8 @@ struct shmfs_ioc_nopen {
 struct shmfs_ioc_usage {
 	uint32_t uid; /* in */
 	uint32_t reserved;
-	uint64_t bytes, objects; /* out: bytes promised (whole pages), objects */
+	uint64_t bytes;	  /* out: bytes promised (whole pages) */
+	uint64_t objects; /* out */
 	uint64_t limit_bytes, limit_objects; /* out */
 };
 #define SHMFS_IOC_USAGE _IOWR('S', 5, struct shmfs_ioc_usage)

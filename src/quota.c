@@ -20,7 +20,8 @@ struct shmfs_quota_user {
 
 static size_t bucket_of(const struct shmfs_quota *q, uid_t uid)
 {
-	return (size_t)(((uint64_t)uid * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (q->nbuckets - 1);
+	return (size_t)(((uint64_t)uid * UINT64_C(0x9e3779b97f4a7c15)) >> 32) &
+	       (q->nbuckets - 1);
 }
 
 static struct shmfs_quota_user *find(const struct shmfs_quota *q, uid_t uid)
@@ -49,7 +50,10 @@ static void maybe_grow(struct shmfs_quota *q)
 			size_t j;
 
 			q->buckets[i] = u->next;
-			j = (size_t)(((uint64_t)u->uid * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (n - 1);
+			j = (size_t)(((uint64_t)u->uid *
+				      UINT64_C(0x9e3779b97f4a7c15)) >>
+				     32) &
+			    (n - 1);
 			u->next = b[j];
 			b[j] = u;
 		}
@@ -93,7 +97,8 @@ static void put(struct shmfs_quota *q, struct shmfs_quota_user *u)
 	q->nusers--;
 }
 
-int shmfs_quota_init(struct shmfs_quota *q, uint64_t limit_pages, uint64_t limit_objects)
+int shmfs_quota_init(struct shmfs_quota *q, uint64_t limit_pages,
+		     uint64_t limit_objects)
 {
 	q->limit_pages = limit_pages;
 	q->limit_objects = limit_objects;
@@ -158,7 +163,8 @@ int shmfs_quota_resize(struct shmfs_quota *q, uid_t uid, uint64_t old_pages,
 	if (new_pages > old_pages) {
 		uint64_t more = new_pages - old_pages;
 
-		if (uid != 0 && (u->pages > q->limit_pages || more > q->limit_pages - u->pages))
+		if (uid != 0 && (u->pages > q->limit_pages ||
+				 more > q->limit_pages - u->pages))
 			return ENOSPC;
 		u->pages += more;
 	} else {
@@ -169,7 +175,8 @@ int shmfs_quota_resize(struct shmfs_quota *q, uid_t uid, uint64_t old_pages,
 	return 0;
 }
 
-int shmfs_quota_chown(struct shmfs_quota *q, uid_t old_uid, uid_t new_uid, uint64_t pages)
+int shmfs_quota_chown(struct shmfs_quota *q, uid_t old_uid, uid_t new_uid,
+		      uint64_t pages)
 {
 	struct shmfs_quota_user *from, *to;
 

@@ -25,7 +25,8 @@ struct shmfs_quota {
 };
 
 /* Limits in pages and objects, UINT64_MAX for none.  Returns 0 or ENOMEM. */
-int shmfs_quota_init(struct shmfs_quota *q, uint64_t limit_pages, uint64_t limit_objects);
+int shmfs_quota_init(struct shmfs_quota *q, uint64_t limit_pages,
+		     uint64_t limit_objects);
 void shmfs_quota_destroy(struct shmfs_quota *q);
 
 /* Charges a new object to uid: 0, ENOSPC over uid's object limit, or ENOMEM. */
@@ -45,7 +46,8 @@ int shmfs_quota_resize(struct shmfs_quota *q, uid_t uid, uint64_t old_pages,
  * chown: moves an object holding pages pages from old_uid to new_uid,
  * unchecked (only root gives objects away).  0 or ENOMEM (nothing moved).
  */
-int shmfs_quota_chown(struct shmfs_quota *q, uid_t old_uid, uid_t new_uid, uint64_t pages);
+int shmfs_quota_chown(struct shmfs_quota *q, uid_t old_uid, uid_t new_uid,
+		      uint64_t pages);
 
 /* uid's pages and objects (0 and 0 for a user without objects). */
 void shmfs_quota_usage(const struct shmfs_quota *q, uid_t uid, uint64_t *pages,

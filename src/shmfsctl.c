@@ -803,21 +803,24 @@ static int cmd_usage(int argc, char **argv)
 		char lim[64];
 
 		if (argc > 1 && parse_user(argv[i], &uid) != 0) {
-			fprintf(stderr, "%s: usage: no such user '%s'\n", progname, argv[i]);
+			fprintf(stderr, "%s: usage: no such user '%s'\n",
+				progname, argv[i]);
 			status = EXIT_FAILED;
 			continue;
 		}
 		memset(&q, 0, sizeof(q));
 		q.uid = (uint32_t)uid;
 		if (ioctl(mount_fd, SHMFS_IOC_USAGE, &q) != 0) {
-			fprintf(stderr, "%s: usage %u: %s\n", progname, (unsigned)uid,
-				strerror(errno));
+			fprintf(stderr, "%s: usage %u: %s\n", progname,
+				(unsigned)uid, strerror(errno));
 			status = EXIT_FAILED;
 			continue;
 		}
 		if (json) {
-			printf("%s{\"uid\":%u,\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64,
-			       first ? "" : ",", (unsigned)uid, q.objects, q.bytes);
+			printf("%s{\"uid\":%u,\"objects\":%" PRIu64 ",\"bytes\""
+								    ":%" PRIu64,
+			       first ? "" : ",", (unsigned)uid, q.objects,
+			       q.bytes);
 			print_limit("limit_objects", q.limit_objects);
 			print_limit("limit_bytes", q.limit_bytes);
 			printf("}");
@@ -833,7 +836,8 @@ static int cmd_usage(int argc, char **argv)
 		printf(" %" PRIu64 " objects%s,", q.objects,
 		       q.limit_objects == UINT64_MAX ? "" : lim);
 		snprintf(lim, sizeof(lim), " of %" PRIu64, q.limit_bytes);
-		printf(" %" PRIu64 " bytes%s\n", q.bytes, q.limit_bytes == UINT64_MAX ? "" : lim);
+		printf(" %" PRIu64 " bytes%s\n", q.bytes,
+		       q.limit_bytes == UINT64_MAX ? "" : lim);
 	}
 	if (json)
 		printf("]\n");
@@ -849,15 +853,21 @@ static void usage(FILE *out)
 		"  ls                                 list the objects\n"
 		"  stat NAME...                       describe objects\n"
 		"  create [-m MODE] [-s SIZE] [-x] NAME...\n"
-		"                                     create objects (-x: must be new)\n"
+		"                                     create objects (-x: must "
+		"be new)\n"
 		"  rm NAME...                         remove names\n"
 		"  rename [--exchange|--noreplace] FROM TO\n"
 		"  truncate -s SIZE NAME...           set sizes\n"
-		"  dump NAME                          copy the contents to standard output\n"
-		"  usage [USER...]                    objects and bytes a user owns\n"
-		"Names are shm names (\"/foo\").  -m, --mount DIR: the shmfs mount\n"
-		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls, stat, usage print JSON.\n"
-		"Exit status: 0 ok, 1 an operation failed, 2 usage, 3 no shmfs mount.\n",
+		"  dump NAME                          copy the contents to "
+		"standard output\n"
+		"  usage [USER...]                    objects and bytes a user "
+		"owns\n"
+		"Names are shm names (\"/foo\").  -m, --mount DIR: the shmfs "
+		"mount\n"
+		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls, stat, "
+		"usage print JSON.\n"
+		"Exit status: 0 ok, 1 an operation failed, 2 usage, 3 no shmfs "
+		"mount.\n",
 		progname);
 }
 
@@ -865,9 +875,10 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "ls", cmd_ls },	      { "stat", cmd_stat },	    { "create", cmd_create },
-	{ "rm", cmd_rm },	      { "rename", cmd_rename },	    { "truncate", cmd_truncate },
-	{ "dump", cmd_dump },	      { "usage", cmd_usage },
+	{ "ls", cmd_ls },	  { "stat", cmd_stat },
+	{ "create", cmd_create }, { "rm", cmd_rm },
+	{ "rename", cmd_rename }, { "truncate", cmd_truncate },
+	{ "dump", cmd_dump },	  { "usage", cmd_usage },
 };
 
 int main(int argc, char **argv)

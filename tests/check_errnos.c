@@ -102,7 +102,8 @@ static void check_aborted(int which)
 	int status, got;
 	pid_t child;
 
-	close((int)ck_ok(open(path("victim"), O_RDWR | O_CREAT | O_EXCL, 0600)));
+	close((int)ck_ok(
+		open(path("victim"), O_RDWR | O_CREAT | O_EXCL, 0600)));
 	/*
 	 * The shim's first call looks up the mount's probe entry; with that
 	 * lookup in flight it would say ENOSYS (no shmfs there).  Look first.
@@ -114,7 +115,8 @@ static void check_aborted(int which)
 	if (child == 0)
 		_exit(in_flight(which));
 	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
-	ck_assert_int_eq(waitpid(child, &status, WNOHANG), 0); /* still waiting */
+	/* Still waiting. */
+	ck_assert_int_eq(waitpid(child, &status, WNOHANG), 0);
 	ck_ok(kill(mnt.daemon, SIGKILL));
 	ck_assert_int_eq(waitpid(mnt.daemon, &status, 0), mnt.daemon);
 	mnt.daemon = 0; /* deliberately killed */

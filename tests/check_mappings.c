@@ -188,7 +188,8 @@ static void put_fifo(const char *pid, char *path, size_t size)
 static void release_fifo(const char *fifo)
 {
 	for (int i = 0; i < 500 && shmfs_mappings_walkers() > 0; i++) {
-		int fd = open(fifo, O_WRONLY | O_NONBLOCK); /* ENXIO: no reader yet */
+		int fd = open(fifo,
+			      O_WRONLY | O_NONBLOCK); /* ENXIO: no reader yet */
 
 		if (fd >= 0)
 			close(fd);
@@ -200,11 +201,15 @@ static void release_fifo(const char *fifo)
 START_TEST(timed_answers)
 {
 	put("1", "maps", unrelated);
-	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
 	put("4711", "maps",
-	    "7f00000000-7f00001000 rw-s 00000000 00:34 4611686018427387906 /x\n");
-	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 1);
-	ck_assert_int_eq(shmfs_find_writable_mapping_timed("/nonexistent", DEV, INO, 2000),
+	    "7f00000000-7f00001000 rw-s 00000000 00:34 4611686018427387906 "
+	    "/x\n");
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 1);
+	ck_assert_int_eq(shmfs_find_writable_mapping_timed("/nonexistent", DEV,
+							   INO, 2000),
 			 -ENOENT);
 	ck_assert_uint_eq(shmfs_mappings_walkers(), 0);
 }
@@ -237,12 +242,17 @@ START_TEST(timed_cap)
 
 	put_fifo("77", fifo, sizeof(fifo));
 	for (int i = 0; i < SHMFS_WALKERS_MAX; i++)
-		ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO, 1), -ETIMEDOUT);
+		ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV,
+								   INO, 1),
+				 -ETIMEDOUT);
 	ck_assert_uint_eq(shmfs_mappings_walkers(), SHMFS_WALKERS_MAX);
-	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO, 1000), -EAGAIN);
+	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO,
+							   1000),
+			 -EAGAIN);
 	release_fifo(fifo);
 	ck_assert_int_eq(unlink(fifo), 0);
-	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
 }
 END_TEST
 

@@ -68,7 +68,8 @@ static unsigned long task_flags(pid_t pid)
 	fclose(f);
 	p = strrchr(buf, ')'); /* the command name may hold anything */
 	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags), 1);
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags),
+			 1);
 	return flags;
 }
 
@@ -81,7 +82,8 @@ static bool has_sys_resource(void)
 /* Leaves CAP_SYS_RESOURCE out of every program this test process runs. */
 static void drop_sys_resource(void)
 {
-	ck_assert(prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) == 0 || errno == EINVAL);
+	ck_assert(prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) == 0 ||
+		  errno == EINVAL);
 	ck_assert(!has_sys_resource());
 }
 
@@ -136,7 +138,8 @@ START_TEST(test_explicit_lower_refused)
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(126);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(bin, bin, "-f", "-o", "oom_score_adj=-300", dir, (char *)NULL);
+		execl(bin, bin, "-f", "-o", "oom_score_adj=-300", dir,
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) == 0; i++)
@@ -146,7 +149,8 @@ START_TEST(test_explicit_lower_refused)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		rmdir(dir);
-		ck_abort_msg("the daemon ran with an oom_score_adj= it could not set");
+		ck_abort_msg("the daemon ran with an oom_score_adj= it could "
+			     "not set");
 	}
 	rmdir(dir);
 	fd = open(log, O_RDONLY);
@@ -155,8 +159,10 @@ START_TEST(test_explicit_lower_refused)
 	close(fd);
 	unlink(log);
 	msg[n > 0 ? n : 0] = '\0';
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x", status);
-	ck_assert_msg(strstr(msg, "cannot set oom_score_adj=-300") != NULL, "stderr: %s", msg);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		      "status 0x%x", status);
+	ck_assert_msg(strstr(msg, "cannot set oom_score_adj=-300") != NULL,
+		      "stderr: %s", msg);
 }
 END_TEST
 
@@ -166,7 +172,8 @@ START_TEST(test_default_as_root)
 	set_own_oom_score_adj(0);
 	harness_mount(&mnt, NULL);
 	ck_assert_int_eq(oom_score_adj(mnt.daemon), -900);
-	ck_assert_uint_eq(task_flags(mnt.daemon) & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE),
+	ck_assert_uint_eq(task_flags(mnt.daemon) &
+				  (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE),
 			  PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE);
 	harness_umount(&mnt);
 
@@ -210,7 +217,8 @@ int main(void)
 	capable = has_sys_resource();
 	ret = harness_run_suite(oom_suite, "120");
 	if (ret == EXIT_SUCCESS && !capable) {
-		fprintf(stderr, "check_oom: no CAP_SYS_RESOURCE: the default of -900 and "
+		fprintf(stderr, "check_oom: no CAP_SYS_RESOURCE: the default "
+				"of -900 and "
 				"PR_SET_IO_FLUSHER were not checked\n");
 		ret = all && strcmp(all, "1") == 0 ? EXIT_FAILURE : 77;
 	}

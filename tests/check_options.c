@@ -476,24 +476,33 @@ START_TEST(test_user_limits)
 	ck_assert_int_eq(PARSE(&o, &rest, "/mnt"), 0);
 	ck_assert_uint_eq(o.user_size, 0); /* no limit */
 	ck_assert_uint_eq(o.user_nr_objects, 0);
-	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=1m,user_nr_objects=2k", "/mnt"), 0);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o",
+			       "user_size=1m,user_nr_objects=2k", "/mnt"),
+			 0);
 	ck_assert_str_eq(rest, "/mnt");
 	ck_assert_str_eq(errbuf, "");
 	ck_assert_uint_eq(o.user_size, MIB);
 	ck_assert_uint_eq(o.user_nr_objects, 2048);
-	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=10%,user_nr_objects=1", "/mnt"), 0);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o",
+			       "user_size=10%,user_nr_objects=1", "/mnt"),
+			 0);
 	ck_assert_uint_eq(o.user_size, round_up(RAM / 10));
 	ck_assert_uint_eq(o.user_nr_objects, 1);
 	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=4097", "/mnt"), 0);
 	ck_assert_uint_eq(o.user_size, round_up(4097));
 
-	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=0,user_nr_objects=0", "/mnt"), -1);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=0,user_nr_objects=0",
+			       "/mnt"),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '0'"));
-	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: '0'"));
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: "
+					     "'0'"));
 	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=9t", "/mnt"), -1);
 	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '9t'"));
-	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects=1g", "/mnt"), -1);
-	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: '1g'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects=1g", "/mnt"),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: "
+					     "'1g'"));
 	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size", "/mnt"), -1);
 	ck_assert_ptr_nonnull(strstr(errbuf, "user_size="));
 	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects", "/mnt"), -1);
@@ -508,12 +517,14 @@ START_TEST(test_oom_score_adj)
 		bool ok;
 		int want;
 	} cases[] = {
-		{ "0", true, 0 },	     { "-900", true, -900 }, { "-1000", true, -1000 },
-		{ "1000", true, 1000 },	     { "17", true, 17 },     { "-0", true, 0 },
-		{ "1001", false, 0 },	     { "-1001", false, 0 },  { "+5", false, 0 },
-		{ "", false, 0 },	     { "-", false, 0 },	     { "--5", false, 0 },
-		{ "5k", false, 0 },	     { "x", false, 0 },	     { " 5", false, 0 },
-		{ "18446744073709551617", false, 0 },
+		{ "0", true, 0 },	  { "-900", true, -900 },
+		{ "-1000", true, -1000 }, { "1000", true, 1000 },
+		{ "17", true, 17 },	  { "-0", true, 0 },
+		{ "1001", false, 0 },	  { "-1001", false, 0 },
+		{ "+5", false, 0 },	  { "", false, 0 },
+		{ "-", false, 0 },	  { "--5", false, 0 },
+		{ "5k", false, 0 },	  { "x", false, 0 },
+		{ " 5", false, 0 },	  { "18446744073709551617", false, 0 },
 	};
 	char opt[64];
 
@@ -532,7 +543,8 @@ START_TEST(test_oom_score_adj)
 			ck_assert_str_eq(errbuf, "");
 		} else {
 			ck_assert_msg(ret == -1, "%s: %d", opt, ret);
-			ck_assert_msg(strstr(errbuf, "bad value for oom_score_adj=") != NULL,
+			ck_assert_msg(strstr(errbuf, "bad value for "
+						     "oom_score_adj=") != NULL,
 				      "%s: message \"%s\"", opt, errbuf);
 		}
 	}
@@ -540,7 +552,8 @@ START_TEST(test_oom_score_adj)
 		struct shmfs_options o;
 		const char *rest;
 
-		ck_assert_int_eq(PARSE(&o, &rest, "-o", "oom_score_adj", "/mnt"), -1);
+		ck_assert_int_eq(
+			PARSE(&o, &rest, "-o", "oom_score_adj", "/mnt"), -1);
 		ck_assert_ptr_nonnull(strstr(errbuf, "oom_score_adj="));
 	}
 }
@@ -702,9 +715,10 @@ END_TEST
 
 START_TEST(test_usage_lists_options)
 {
-	static const char *const names[] = { "size=", "nr_objects=", "mode=",
-					     "uid=", "gid=", "oom_score_adj=",
-					     "user_size=", "user_nr_objects=" };
+	static const char *const names[] = {
+		"size=", "nr_objects=",	   "mode=",	 "uid=",
+		"gid=",	 "oom_score_adj=", "user_size=", "user_nr_objects="
+	};
 	char out[4096];
 	FILE *tmp = tmpfile();
 	int saved = dup(STDOUT_FILENO);

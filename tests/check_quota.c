@@ -16,7 +16,8 @@
 
 #define PAGE SHMFS_PAGE_SIZE
 
-static void usage(const struct shmfs_quota *q, uid_t uid, uint64_t pages, uint64_t objects)
+static void usage(const struct shmfs_quota *q, uid_t uid, uint64_t pages,
+		  uint64_t objects)
 {
 	uint64_t p, o;
 
@@ -34,9 +35,11 @@ START_TEST(test_objects_limit)
 	ck_assert_int_eq(shmfs_quota_new_object(&q, 1000), 0);
 	ck_assert_int_eq(shmfs_quota_new_object(&q, 1000), ENOSPC);
 	usage(&q, 1000, 0, 2);
-	ck_assert_int_eq(shmfs_quota_new_object(&q, 1001), 0); /* each user its own */
+	/* Each user its own. */
+	ck_assert_int_eq(shmfs_quota_new_object(&q, 1001), 0);
 	for (int i = 0; i < 5; i++)
-		ck_assert_int_eq(shmfs_quota_new_object(&q, 0), 0); /* root: no limit */
+		/* Root: no limit. */
+		ck_assert_int_eq(shmfs_quota_new_object(&q, 0), 0);
 	usage(&q, 0, 0, 5);
 	shmfs_quota_free_object(&q, 1000, 0);
 	ck_assert_int_eq(shmfs_quota_new_object(&q, 1000), 0);
@@ -56,13 +59,17 @@ START_TEST(test_pages_limit)
 	ck_assert_int_eq(shmfs_quota_new_object(&q, 1000), 0);
 	ck_assert_int_eq(shmfs_quota_new_object(&q, 1000), 0);
 	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, 6), 0);
-	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, 5), ENOSPC); /* 11 > 10 */
+	/* 11 > 10. */
+	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, 5), ENOSPC);
 	usage(&q, 1000, 6, 2);
-	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, 4), 0); /* exactly 10 */
+	/* Exactly 10. */
+	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, 4), 0);
 	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 4, 5), ENOSPC);
-	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 6, 1), 0); /* shrinking always works */
+	/* Shrinking always works. */
+	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 6, 1), 0);
 	usage(&q, 1000, 5, 2);
-	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, UINT64_MAX), ENOSPC); /* no wrap */
+	/* No wrap. */
+	ck_assert_int_eq(shmfs_quota_resize(&q, 1000, 0, UINT64_MAX), ENOSPC);
 	shmfs_quota_free_object(&q, 1000, 1);
 	shmfs_quota_free_object(&q, 1000, 4);
 	usage(&q, 1000, 0, 0);
@@ -150,11 +157,13 @@ START_TEST(test_store_hooks)
 	ck_assert_uint_eq(st.nr_objects, 2);
 
 	ck_assert_int_eq(shmfs_obj_resize(&st, a, 5 * PAGE), 0);
-	ck_assert_int_eq(shmfs_obj_resize(&st, b, 3 * PAGE + 1), ENOSPC); /* 4 pages */
+	/* 4 pages. */
+	ck_assert_int_eq(shmfs_obj_resize(&st, b, 3 * PAGE + 1), ENOSPC);
 	ck_assert_uint_eq(b->size, 0);
 	ck_assert_uint_eq(st.promised_pages, 5);
 	ck_assert_int_eq(shmfs_obj_resize(&st, b, 3 * PAGE), 0);
-	ck_assert_int_eq(shmfs_obj_write(&st, b, "x", 1, 3 * PAGE, true), -ENOSPC);
+	ck_assert_int_eq(shmfs_obj_write(&st, b, "x", 1, 3 * PAGE, true),
+			 -ENOSPC);
 	usage(&q, 1000, 8, 2);
 	ck_assert_int_eq(shmfs_obj_resize(&st, a, 1), 0);
 	usage(&q, 1000, 4, 2);

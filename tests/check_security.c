@@ -292,17 +292,20 @@ static int run_prog(void *arg)
 {
 	const struct suid_run *r = arg;
 	char env_mount[PATH_MAX + 16], env_native[32];
-	char *const argv[] = { (char *)r->prog, (char *)r->arg1, (char *)r->arg2, NULL };
+	char *const argv[] = { (char *)r->prog, (char *)r->arg1,
+			       (char *)r->arg2, NULL };
 	char *envp[3] = { NULL };
 	int n = 0, status;
 	pid_t pid;
 
 	if (r->mount) {
-		snprintf(env_mount, sizeof(env_mount), "SHMFS_MOUNT=%s", r->mount);
+		snprintf(env_mount, sizeof(env_mount), "SHMFS_MOUNT=%s",
+			 r->mount);
 		envp[n++] = env_mount;
 	}
 	if (r->native) {
-		snprintf(env_native, sizeof(env_native), "SHMFS_NATIVE_MEMFD=%s", r->native);
+		snprintf(env_native, sizeof(env_native),
+			 "SHMFS_NATIVE_MEMFD=%s", r->native);
 		envp[n++] = env_native;
 	}
 	pid = fork();
@@ -327,7 +330,8 @@ static int run_prog(void *arg)
 START_TEST(test_setuid_ignores_environment)
 {
 	const char *builddir = getenv("SHMFS_BUILDDIR");
-	char src[PATH_MAX], dir[PATH_MAX], plain[PATH_MAX + 8], suid[PATH_MAX + 8];
+	char src[PATH_MAX], dir[PATH_MAX], plain[PATH_MAX + 8],
+		suid[PATH_MAX + 8];
 	char name[64], file[PATH_MAX], def[PATH_MAX];
 	struct suid_run r = { .mount = mnt.mnt };
 	struct stat st;
@@ -340,7 +344,8 @@ START_TEST(test_setuid_ignores_environment)
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	snprintf(plain, sizeof(plain), "%s/plain", dir);
 	snprintf(suid, sizeof(suid), "%s/suid", dir);
-	ck_assert_int_eq(harness_sh("cp '%s' '%s' && cp '%s' '%s' && chown 0:0 '%s' && "
+	ck_assert_int_eq(harness_sh("cp '%s' '%s' && cp '%s' '%s' && chown 0:0 "
+				    "'%s' && "
 				    "chmod 0755 '%s' && chmod 04755 '%s'",
 				    src, plain, src, suid, suid, plain, suid),
 			 0);
@@ -414,21 +419,26 @@ static int fill_own_quota(void *arg)
 	size_t n;
 
 	(void)arg;
-	anon = memfd_create("anon", 0); /* an anonymous object, owned all the same */
+	/* An anonymous object, owned all the same. */
+	anon = memfd_create("anon", 0);
 	if (anon < 0)
 		return 1;
-	a = open(harness_path(&qmnt, "u1", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
-	b = open(harness_path(&qmnt, "u2", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
+	a = open(harness_path(&qmnt, "u1", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600);
+	b = open(harness_path(&qmnt, "u2", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600);
 	if (a < 0 || b < 0)
 		return 2;
-	if (open(harness_path(&qmnt, "u3", path, sizeof(path)), O_RDWR | O_CREAT, 0600) != -1 ||
+	if (open(harness_path(&qmnt, "u3", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600) != -1 ||
 	    errno != ENOSPC)
 		return 3;
 	if (shm_open("/u4", O_RDWR | O_CREAT, 0600) != -1 || errno != ENOSPC)
 		return 4;
 	if (ftruncate(a, 65536) != 0)
 		return 5;
-	if (ftruncate(b, 1) != -1 || errno != ENOSPC || fstat(b, &st) != 0 || st.st_size != 0)
+	if (ftruncate(b, 1) != -1 || errno != ENOSPC || fstat(b, &st) != 0 ||
+	    st.st_size != 0)
 		return 6;
 	if (ask_usage(USER, &q) != 0 || q.objects != 3 || q.bytes != 65536 ||
 	    q.limit_objects != 3 || q.limit_bytes != 65536)
@@ -457,7 +467,8 @@ static int others_unaffected(void *arg)
 	int fd;
 
 	(void)arg;
-	fd = open(harness_path(&qmnt, "other", path, sizeof(path)), O_RDWR | O_CREAT, 0600);
+	fd = open(harness_path(&qmnt, "other", path, sizeof(path)),
+		  O_RDWR | O_CREAT, 0600);
 	return fd >= 0 && ftruncate(fd, 65536) == 0 ? 0 : 1;
 }
 
@@ -467,7 +478,8 @@ START_TEST(test_user_limits)
 	char path[PATH_MAX];
 	int fds[5];
 
-	ck_assert_int_eq(harness_as_user(USER, USER, 0, NULL, fill_own_quota, NULL), 0);
+	ck_assert_int_eq(
+		harness_as_user(USER, USER, 0, NULL, fill_own_quota, NULL), 0);
 	/* The memfd went with its process; the named objects stay counted. */
 	ck_assert_int_eq(ask_usage(USER, &q), 0);
 	for (int i = 0; i < 200 && q.objects != 2; i++) {
@@ -476,14 +488,17 @@ START_TEST(test_user_limits)
 	}
 	ck_assert_uint_eq(q.objects, 2);
 	ck_assert_uint_eq(q.bytes, 65536);
-	ck_assert_int_eq(harness_as_user(USER + 1, USER + 1, 0, NULL, others_unaffected, NULL), 0);
+	ck_assert_int_eq(harness_as_user(USER + 1, USER + 1, 0, NULL,
+					 others_unaffected, NULL),
+			 0);
 	/* Root is not limited. */
 	for (int i = 0; i < 5; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "root%d", i);
-		fds[i] = (int)ck_ok(open(harness_path(&qmnt, name, path, sizeof(path)),
-					 O_RDWR | O_CREAT, 0600));
+		fds[i] = (int)ck_ok(
+			open(harness_path(&qmnt, name, path, sizeof(path)),
+			     O_RDWR | O_CREAT, 0600));
 		ck_ok(ftruncate(fds[i], 1 << 20));
 	}
 	ck_assert_int_eq(ask_usage(0, &q), 0);
@@ -524,7 +539,10 @@ static const char *allows_setuid(const char *dir)
 {
 	struct statvfs sv;
 
-	return dir && *dir && statvfs(dir, &sv) == 0 && !(sv.f_flag & ST_NOSUID) ? dir : NULL;
+	return dir && *dir && statvfs(dir, &sv) == 0 &&
+			       !(sv.f_flag & ST_NOSUID) ?
+		       dir :
+		       NULL;
 }
 
 int main(void)
@@ -543,9 +561,14 @@ int main(void)
 		suid_parent = allows_setuid(getenv("SHMFS_BUILDDIR"));
 	ret = harness_run_suite(security_suite, "120");
 	if (ret == EXIT_SUCCESS && !suid_parent) {
-		fprintf(stderr, "check_security: no directory without nosuid (TMPDIR, /tmp, the "
-				"build directory): the setuid test did not run\n");
-		ret = getenv("SHMFS_REQUIRE_ALL") && strcmp(getenv("SHMFS_REQUIRE_ALL"), "1") == 0 ?
+		fprintf(stderr, "check_security: no directory without nosuid "
+				"(TMPDIR, /tmp, the "
+				"build directory): the setuid test did not "
+				"run\n");
+		ret = getenv("SHMFS_REQUIRE_ALL") && strcmp(getenv("SHMFS_"
+								   "REQUIRE_"
+								   "ALL"),
+							    "1") == 0 ?
 			      EXIT_FAILURE :
 			      77;
 	}

@@ -108,7 +108,8 @@ static void run_victim(const int *ro, int n)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (int i = 0; i < n; i++)
-		if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro[i], 0) == MAP_FAILED)
+		if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro[i], 0) ==
+		    MAP_FAILED)
 			_exit(1);
 	fd = open(stall.file, O_RDONLY);
 	if (fd < 0)
@@ -139,12 +140,14 @@ static int threads_in_d(pid_t pid)
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
+			 (int)pid, de->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f))
-			if (strncmp(line, "State:", 6) == 0 && strstr(line, "D ("))
+			if (strncmp(line, "State:", 6) == 0 &&
+			    strstr(line, "D ("))
 				n++;
 		fclose(f);
 	}
@@ -172,7 +175,8 @@ static void start_victim(const int *fds, int n)
 		close(ro[i]);
 	for (int i = 0; i < 500 && threads_in_d(victim) < 2; i++)
 		pause_ms(10);
-	ck_assert_msg(threads_in_d(victim) >= 2, "the victim's threads did not get stuck");
+	ck_assert_msg(threads_in_d(victim) >= 2, "the victim's threads did not "
+						 "get stuck");
 }
 
 /* ---- The sealers ---- */
@@ -231,7 +235,8 @@ START_TEST(test_seal_walk_bounded)
 	bool sealers_waiting = false;
 
 	for (int i = 0; i < 2; i++) {
-		fds[i] = (int)ck_ok(memfd_create("stall", MFD_ALLOW_SEALING | MFD_CLOEXEC));
+		fds[i] = (int)ck_ok(
+			memfd_create("stall", MFD_ALLOW_SEALING | MFD_CLOEXEC));
 		ck_ok(ftruncate(fds[i], 4096));
 	}
 	start_victim(fds, 2);
@@ -242,7 +247,9 @@ START_TEST(test_seal_walk_bounded)
 	t0 = now();
 	for (int i = 0; i < 2; i++) {
 		s[i].fd = fds[i];
-		ck_assert_int_eq(pthread_create(&s[i].thread, NULL, seal_main, &s[i]), 0);
+		ck_assert_int_eq(pthread_create(&s[i].thread, NULL, seal_main,
+						&s[i]),
+				 0);
 	}
 	/* Meanwhile: 100 memfds made and closed must all be freed. */
 	for (int i = 0; i < 100; i++)
@@ -250,28 +257,35 @@ START_TEST(test_seal_walk_bounded)
 	while (now() - t0 < 1.5) {
 		if (free_objects() == base) {
 			freed_at = now() - t0;
-			sealers_waiting = !__atomic_load_n(&s[0].done, __ATOMIC_ACQUIRE) &&
-					  !__atomic_load_n(&s[1].done, __ATOMIC_ACQUIRE);
+			sealers_waiting =
+				!__atomic_load_n(&s[0].done,
+						 __ATOMIC_ACQUIRE) &&
+				!__atomic_load_n(&s[1].done, __ATOMIC_ACQUIRE);
 			break;
 		}
 		pause_ms(10);
 	}
-	ck_assert_msg(freed_at >= 0, "100 closed memfds still counted: %lu free, want %lu",
+	ck_assert_msg(freed_at >= 0,
+		      "100 closed memfds still counted: %lu free, want %lu",
 		      free_objects(), base);
-	ck_assert_msg(sealers_waiting, "the sealers were answered before the memfds were freed");
+	ck_assert_msg(sealers_waiting, "the sealers were answered before the "
+				       "memfds were freed");
 
 	for (int i = 0; i < 2; i++) {
 		pthread_join(s[i].thread, NULL);
 		ck_assert_msg(s[i].ret == -1 && s[i].err == EBUSY,
-			      "F_ADD_SEALS: returned %d, errno %s; want EBUSY", s[i].ret,
-			      strerror(s[i].err));
-		ck_assert_msg(s[i].took >= 1.9 && s[i].took < 4.0, "answered after %.2f s",
-			      s[i].took);
+			      "F_ADD_SEALS: returned %d, errno %s; want EBUSY",
+			      s[i].ret, strerror(s[i].err));
+		ck_assert_msg(s[i].took >= 1.9 && s[i].took < 4.0,
+			      "answered after %.2f s", s[i].took);
 	}
 	took = now() - t0;
-	ck_assert_msg(took < 3.5, "two sealers took %.2f s: the walks were serialized", took);
+	ck_assert_msg(took < 3.5,
+		      "two sealers took %.2f s: the walks were serialized",
+		      took);
 	ck_assert_int_eq(fcntl(fds[0], F_GET_SEALS), 0);
-	printf("check_stall: EBUSY after %.2f s and %.2f s, %.2f s in all; 100 memfds "
+	printf("check_stall: EBUSY after %.2f s and %.2f s, %.2f s in all; 100 "
+	       "memfds "
 	       "freed after %.3f s\n",
 	       s[0].took, s[1].took, took, freed_at);
 
@@ -282,7 +296,8 @@ START_TEST(test_seal_walk_bounded)
 	ck_assert_int_eq(kill(mnt.daemon, SIGTERM), 0);
 	for (int i = 0; i < 1000 && !daemon_exited(); i++)
 		pause_ms(10);
-	ck_assert_msg(daemon_exited(), "the daemon did not exit within 10 s of SIGTERM");
+	ck_assert_msg(daemon_exited(), "the daemon did not exit within 10 s of "
+				       "SIGTERM");
 }
 END_TEST
 

@@ -31,7 +31,9 @@ static void stall_attr(fuse_ino_t ino, struct stat *st)
 
 static void stall_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fuse_entry_param e = { .ino = 2, .attr_timeout = 3600, .entry_timeout = 3600 };
+	struct fuse_entry_param e = { .ino = 2,
+				      .attr_timeout = 3600,
+				      .entry_timeout = 3600 };
 
 	if (parent != FUSE_ROOT_ID || strcmp(name, "f") != 0) {
 		fuse_reply_err(req, ENOENT);
@@ -41,7 +43,8 @@ static void stall_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_entry(req, &e);
 }
 
-static void stall_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void stall_getattr(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
 {
 	struct stat st;
 
@@ -50,7 +53,8 @@ static void stall_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_attr(req, &st, 3600);
 }
 
-static void stall_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void stall_open(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
 {
 	(void)ino;
 	fuse_reply_open(req, fi);
@@ -94,7 +98,8 @@ int stallfs_mount(struct stallfs *s, const char *mnt)
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(ready[0]);
-		se = fuse_session_new(&args, &stall_ops, sizeof(stall_ops), NULL);
+		se = fuse_session_new(&args, &stall_ops, sizeof(stall_ops),
+				      NULL);
 		if (!se || fuse_session_mount(se, s->mnt) != 0)
 			_exit(1);
 		if (write(ready[1], "1", 1) != 1)
@@ -105,7 +110,8 @@ int stallfs_mount(struct stallfs *s, const char *mnt)
 	}
 	close(ready[1]);
 	if (read(ready[0], &ok, 1) != 1 || ok != '1') {
-		fprintf(stderr, "stallfs: the server did not mount %s\n", s->mnt);
+		fprintf(stderr, "stallfs: the server did not mount %s\n",
+			s->mnt);
 		close(ready[0]);
 		stallfs_release(s);
 		return -1;
