@@ -41,7 +41,7 @@ static bool in_many_groups(struct shmfs_cred *cred, gid_t gid)
 		int n;
 
 		if (!list)
-			return false; /* fail closed: the group class is not granted */
+			return false; /* as a failed fetch: no supplementary groups */
 		n = cred->fetch_groups(cred->ctx, size, list);
 		if (n >= 0 && n <= size)
 			found = in_list(list, n, gid);
