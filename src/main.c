@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -100,6 +101,50 @@ static void tune_backing_device(dev_t dev)
 	write_sysfs(bdi, "read_ahead_kb", "1024"); /* one READ of max_pages */
 }
 
+/*
+ * Every user's objects live in this one process, so the OOM killer must
+ * not take it for the biggest process on the machine: as root, lower its
+ * OOM score adjustment to opts->oom_score_adj (-900 unless given: still
+ * killable if it alone ran away with memory, unlike -1000), keeping an
+ * inherited lower one (systemd's OOMScoreAdjust=, say).  An explicit
+ * oom_score_adj= is written whoever runs the daemon, and failing to is an
+ * error.  Also mark it an I/O flusher: its allocations then never wait for
+ * writeback, which could be writeback of this very mount (needs
+ * CAP_SYS_RESOURCE; inherited by every thread made later).  Returns 0 or -1.
+ */
+static int protect_from_oom(const struct shmfs_options *opts)
+{
+	int cur = 0, err = 0;
+	FILE *f;
+
+	if (!opts->oom_score_adj_set && geteuid() != 0)
+		return 0;
+	f = fopen("/proc/self/oom_score_adj", "r+e");
+	if (f && !opts->oom_score_adj_set && fscanf(f, "%d", &cur) == 1 &&
+	    cur <= opts->oom_score_adj) {
+		fclose(f);
+		f = NULL;
+	} else if (f) {
+		rewind(f);
+		if (fprintf(f, "%d\n", opts->oom_score_adj) < 0 ||
+		    fflush(f) != 0)
+			err = errno;
+		if (fclose(f) != 0 && !err)
+			err = errno;
+	} else {
+		err = errno;
+	}
+	if (err && opts->oom_score_adj_set) {
+		fprintf(stderr, "shmfs: cannot set oom_score_adj=%d: %s\n",
+			opts->oom_score_adj, strerror(err));
+		return -1;
+	}
+	/* Fails with EPERM without CAP_SYS_RESOURCE: nothing to do then. */
+	if (geteuid() == 0)
+		prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	return 0;
+}
+
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n\n"
@@ -153,6 +198,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "shmfs: no mountpoint given (see %s -h)\n", argv[0]);
 		goto out_args;
 	}
+	if (protect_from_oom(&opts) != 0)
+		goto out_args;
 	/* Defaults go first so that the user's own fsname= or subtype= win. */
 	if (fuse_opt_insert_arg(&args, 1, "-ofsname=shmfs,subtype=shmfs") != 0)
 		goto out_args;

@@ -19,4 +19,23 @@
  */
 int shmfs_find_writable_mapping(const char *procfs, dev_t dev, uint64_t ino);
 
+/*
+ * The walk, bounded in time.  Reading a process's maps or smaps waits for
+ * its memory-map lock, which a process can hold indefinitely (a thread
+ * stuck in a page fault on an unanswering FUSE mount, another queued to
+ * change its mappings), so the walk runs in a detached thread of its own
+ * that owns a copy of everything it uses.  Returns the walk's answer if it
+ * comes within timeout_ms; else -ETIMEDOUT, and the thread, abandoned,
+ * finishes (or stays stuck) on its own, its answer dropped.  -EAGAIN
+ * without walking if SHMFS_WALKERS_MAX walks are still running, so that
+ * stuck walks cannot pile up threads without limit.
+ */
+int shmfs_find_writable_mapping_timed(const char *procfs, dev_t dev,
+				      uint64_t ino, unsigned timeout_ms);
+
+/* Walks running, abandoned ones included (for tests). */
+unsigned shmfs_mappings_walkers(void);
+
+#define SHMFS_WALKERS_MAX 64
+
 #endif

@@ -65,22 +65,30 @@ struct shmfs_dir {
 
 /*
  * Work for the notify thread, which may wait on the kernel where a handler
- * must not: drop the dentry of name (fuse_lowlevel_notify_inval_entry),
+ * must not: drop the dentry of name (fuse_lowlevel_notify_inval_entry), or
  * drop obj's cached pages in [off, off + len) (notify_inval_inode; obj held
- * by a lookup count until then), or finish an F_ADD_SEALS that needs the
- * /proc walk and answer req (obj held by req's open file).
+ * by a lookup count until then).
  */
-enum shmfs_notice_kind { NOTICE_FORGET_NAME, NOTICE_DROP_PAGES, NOTICE_WRITE_SEAL };
+enum shmfs_notice_kind {
+	NOTICE_FORGET_NAME,
+	NOTICE_DROP_PAGES
+};
 
 struct shmfs_notice {
 	struct shmfs_notice *next;
 	enum shmfs_notice_kind kind;
 	struct shmfs_obj *obj;
 	off_t off, len;
-	fuse_req_t req;
-	uint32_t seals;
 	size_t name_len;
 	char name[];
+};
+
+/* An F_ADD_SEALS that needs the /proc walk: answered by a thread of its own. */
+struct shmfs_sealer {
+	struct shmfs_fs *fs;
+	fuse_req_t req;
+	struct shmfs_obj *obj; /* held by req's open file until the answer */
+	uint32_t seals;
 };
 
 static struct shmfs_fs *fs_of(fuse_req_t req)
@@ -552,17 +560,25 @@ static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t o
 	queue_notice_locked(fs, n);
 }
 
+/* How long an F_SEAL_WRITE waits for the /proc walk before answering EBUSY. */
+#define SEAL_WALK_TIMEOUT_MS 2000
+
 /*
  * The second half of adding F_SEAL_WRITE (add_seals): it needs every
  * writable shared mapping gone, and only /proc knows them.  Reading a
- * process's maps can wait for that process, which may be waiting for this
- * daemon, so the walk runs here, without the lock.
+ * process's maps can wait for that process without end (it may be waiting
+ * for this daemon, or for another FUSE daemon that never answers), so the
+ * walk is bounded: if it has not ruled mappings out in time, EBUSY.  Runs
+ * without the lock.
  */
 static void finish_write_seal(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_obj *obj,
 			      uint32_t seals)
 {
-	/* Without the device, mappings cannot be ruled out: refuse. */
-	int busy = fs->dev ? shmfs_find_writable_mapping("/proc", fs->dev, obj->ino) : 1;
+	/* Without the device, or without an answer, mappings cannot be ruled out: refuse. */
+	int busy = fs->dev ? shmfs_find_writable_mapping_timed(
+				     "/proc", fs->dev, obj->ino,
+				     SEAL_WALK_TIMEOUT_MS) :
+			     1;
 	int err = 0;
 
 	pthread_mutex_lock(&fs->lock);
@@ -578,6 +594,25 @@ static void finish_write_seal(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+/*
+ * One thread per sealer, so that walks run side by side and nothing else
+ * waits for one.  shmfs_fs_stop() waits for these (each ends within the
+ * bound), never for the walker threads they abandon.
+ */
+static void *sealer_main(void *arg)
+{
+	struct shmfs_sealer *sl = arg;
+	struct shmfs_fs *fs = sl->fs;
+
+	finish_write_seal(fs, sl->req, sl->obj, sl->seals);
+	free(sl);
+	pthread_mutex_lock(&fs->lock);
+	if (--fs->sealers == 0)
+		pthread_cond_broadcast(&fs->sealers_cond);
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
 }
 
 static void *notify_main(void *arg)
@@ -610,9 +645,6 @@ static void *notify_main(void *arg)
 								 n->off, n->len);
 			drop_refs(fs, n->obj, 1, NULL);
 			break;
-		case NOTICE_WRITE_SEAL:
-			finish_write_seal(fs, n->req, n->obj, n->seals);
-			break;
 		}
 		free(n);
 		pthread_mutex_lock(&fs->lock);
@@ -633,6 +665,10 @@ int shmfs_fs_start(struct shmfs_fs *fs, struct fuse_session *se)
 
 void shmfs_fs_stop(struct shmfs_fs *fs)
 {
+	pthread_mutex_lock(&fs->lock);
+	while (fs->sealers)
+		pthread_cond_wait(&fs->sealers_cond, &fs->lock);
+	pthread_mutex_unlock(&fs->lock);
 	if (!fs->notify_running)
 		return;
 	pthread_mutex_lock(&fs->lock);
@@ -898,6 +934,11 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		err = seals_allow_resize(obj, (uint64_t)attr->st_size);
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		err = shmfs_obj_resize(&fs->store, obj, (uint64_t)attr->st_size);
+	/* The owner's per-user charges follow the object. */
+	if (!err && (to_set & FUSE_SET_ATTR_UID))
+		err = shmfs_quota_chown(fs->store.quota, obj->uid, attr->st_uid,
+					(obj->size + SHMFS_PAGE_SIZE - 1) /
+						SHMFS_PAGE_SIZE);
 	if (err)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_MODE)
@@ -1124,14 +1165,16 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 #define KNOWN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /*
- * F_ADD_SEALS: answers req.  Adding F_SEAL_WRITE is finished by the notify
+ * F_ADD_SEALS: answers req.  Adding F_SEAL_WRITE is finished by a sealer
  * thread (finish_write_seal); meanwhile the object is marked, so that the
  * shim refuses new writable mappings.
  */
 static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj,
 		      uint32_t seals)
 {
-	struct shmfs_notice *n = NULL;
+	struct shmfs_sealer *sl = NULL;
+	pthread_attr_t attr;
+	pthread_t thread;
 	int err = 0;
 
 	if (seals & ~KNOWN_SEALS) {
@@ -1153,23 +1196,31 @@ static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj
 	} else if (!(seals & F_SEAL_WRITE) || (obj->seals & F_SEAL_WRITE)) {
 		obj->seals |= seals;
 	} else {
-		n = calloc(1, sizeof(*n));
-		if (!n) {
+		sl = calloc(1, sizeof(*sl));
+		if (!sl) {
 			err = ENOMEM;
 		} else {
-			n->kind = NOTICE_WRITE_SEAL;
-			n->obj = obj;
-			n->req = req;
-			n->seals = seals;
+			*sl = (struct shmfs_sealer){ fs, req, obj, seals };
 			obj->write_seals_pending++;
-			queue_notice_locked(fs, n);
+			fs->sealers++;
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
-	if (err)
+	if (err) {
 		fuse_reply_err(req, err);
-	else if (!n)
+	} else if (!sl) {
 		fuse_reply_ioctl(req, 0, NULL, 0);
+	} else {
+		err = pthread_attr_init(&attr);
+		if (!err) {
+			pthread_attr_setdetachstate(&attr,
+						    PTHREAD_CREATE_DETACHED);
+			err = pthread_create(&thread, &attr, sealer_main, sl);
+			pthread_attr_destroy(&attr);
+		}
+		if (err) /* no thread: walk here, the wait is bounded anyway */
+			sealer_main(sl);
+	}
 }
 
 /* SHMFS_IOC_NOPEN (proto.h): an object's open count, for shmfsctl ls. */
@@ -1199,6 +1250,35 @@ static void ioctl_nopen(fuse_req_t req, const void *in_buf, size_t in_bufsz, siz
 		fuse_reply_err(req, ENOENT);
 }
 
+/* SHMFS_IOC_USAGE (proto.h): a user's objects and bytes, for shmfsctl usage. */
+static void ioctl_usage(fuse_req_t req, const void *in_buf, size_t in_bufsz,
+			size_t out_bufsz)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct shmfs_ioc_usage q;
+	uint64_t pages;
+
+	if (in_bufsz != sizeof(q) || out_bufsz != sizeof(q)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(&q, in_buf, sizeof(q));
+	if (ctx->uid != 0 && ctx->uid != q.uid) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	shmfs_quota_usage(&fs->quota, q.uid, &pages, &q.objects);
+	q.bytes = pages * SHMFS_PAGE_SIZE;
+	q.limit_bytes = fs->quota.limit_pages == UINT64_MAX ?
+				UINT64_MAX :
+				fs->quota.limit_pages * SHMFS_PAGE_SIZE;
+	q.limit_objects = fs->quota.limit_objects;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_ioctl(req, 0, &q, sizeof(q));
+}
+
 static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 			size_t in_bufsz, size_t out_bufsz)
@@ -1215,6 +1295,11 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 		struct shmfs_ioc_info info = { .flags = fs->passthrough ? SHMFS_INFO_PASSTHROUGH : 0 };
 
 		fuse_reply_ioctl(req, 0, &info, sizeof(info));
+		return;
+	}
+	if ((flags & FUSE_IOCTL_DIR) && ino == FUSE_ROOT_ID &&
+	    cmd == SHMFS_IOC_USAGE) {
+		ioctl_usage(req, in_buf, in_bufsz, out_bufsz);
 		return;
 	}
 	if ((flags & FUSE_IOCTL_DIR) || ino == PROBE_NODEID) {
@@ -1462,7 +1547,7 @@ const struct fuse_lowlevel_ops shmfs_ll_ops = {
 
 int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 {
-	uint64_t nr_objects;
+	uint64_t nr_objects, user_pages, user_objects;
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
@@ -1473,6 +1558,7 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	}
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->notify_cond, NULL);
+	pthread_cond_init(&fs->sealers_cond, NULL);
 	fs->root_mode = opts->mode & 0777;
 	fs->root_uid = opts->uid;
 	fs->root_gid = opts->gid;
@@ -1486,6 +1572,15 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 	if (nr_objects > opts->nr_objects)
 		nr_objects = opts->nr_objects;
 	err = shmfs_store_init(&fs->store, opts->size, nr_objects);
+	/* Per-user limits: 0 (not given) means none. */
+	user_pages = (opts->user_size + SHMFS_PAGE_SIZE - 1) / SHMFS_PAGE_SIZE;
+	user_objects = opts->user_nr_objects;
+	if (!err)
+		err = shmfs_quota_init(&fs->quota,
+				       user_pages ? user_pages : UINT64_MAX,
+				       user_objects ? user_objects : UINT64_MAX);
+	if (!err)
+		fs->store.quota = &fs->quota;
 	if (!err)
 		err = shmfs_ns_init(&fs->ns);
 	if (err)
@@ -1504,6 +1599,9 @@ void shmfs_fs_destroy(struct shmfs_fs *fs)
 	}
 	shmfs_ns_destroy(&fs->ns);
 	shmfs_store_destroy(&fs->store);
+	/* After the store, which uncharges its objects. */
+	shmfs_quota_destroy(&fs->quota);
 	pthread_cond_destroy(&fs->notify_cond);
+	pthread_cond_destroy(&fs->sealers_cond);
 	pthread_mutex_destroy(&fs->lock);
 }

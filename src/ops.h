@@ -19,6 +19,7 @@ struct shmfs_fs {
 	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
 	struct shmfs_store store;
 	struct shmfs_ns ns;
+	struct shmfs_quota quota; /* per-user accounts, store.quota points here */
 	mode_t root_mode;
 	uid_t root_uid;
 	gid_t root_gid;
@@ -34,6 +35,9 @@ struct shmfs_fs {
 	pthread_cond_t notify_cond;
 	struct shmfs_notice *notify_queue;
 	bool notify_running, notify_stop;
+	/* F_SEAL_WRITE requests being answered by their own threads (ops.c). */
+	unsigned sealers;
+	pthread_cond_t sealers_cond;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
 	enum shmfs_passthrough passthrough_want; /* passthrough= */
 	bool passthrough; /* opens hand memfds to the kernel (decided at INIT) */

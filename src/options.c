@@ -1,6 +1,6 @@
 /*
  * options.c: shmfs's own mount options (size=, nr_objects=, mode=, uid=,
- * gid=), taken out of the FUSE argument list with libfuse's fuse_opt before
+ * gid=, oom_score_adj=, user_size=, user_nr_objects=), taken out of the FUSE argument list with libfuse's fuse_opt before
  * main() hands the rest to fuse_parse_cmdline() and fuse_session_new().
  * The interface is described in options.h; the option list printed by
  * shmfs_options_usage() is mirrored in man/shmfs.8.
@@ -30,6 +30,9 @@ struct options_raw {
 	char *uid;
 	char *gid;
 	char *passthrough;
+	char *oom_score_adj;
+	char *user_size;
+	char *user_nr_objects;
 };
 
 /* Everything the key callback needs besides the raw strings. */
@@ -58,12 +61,18 @@ static const struct fuse_opt options_table[] = {
 	OPTION_RAW("uid=%s", uid),
 	OPTION_RAW("gid=%s", gid),
 	OPTION_RAW("passthrough=%s", passthrough),
+	OPTION_RAW("oom_score_adj=%s", oom_score_adj),
+	OPTION_RAW("user_size=%s", user_size),
+	OPTION_RAW("user_nr_objects=%s", user_nr_objects),
 	FUSE_OPT_KEY("size", KEY_NOVALUE),
 	FUSE_OPT_KEY("nr_objects", KEY_NOVALUE),
 	FUSE_OPT_KEY("mode", KEY_NOVALUE),
 	FUSE_OPT_KEY("uid", KEY_NOVALUE),
 	FUSE_OPT_KEY("gid", KEY_NOVALUE),
 	FUSE_OPT_KEY("passthrough", KEY_NOVALUE),
+	FUSE_OPT_KEY("oom_score_adj", KEY_NOVALUE),
+	FUSE_OPT_KEY("user_size", KEY_NOVALUE),
+	FUSE_OPT_KEY("user_nr_objects", KEY_NOVALUE),
 	/*
 	 * -h and -V are noted here and also kept in args: main() passes them
 	 * on to fuse_parse_cmdline(), which sets its own show_help and
@@ -227,6 +236,26 @@ static int options_validate(const struct options_raw *raw,
 			opts->nr_objects_given = true;
 		}
 	}
+	if (raw->user_size && shmfs_parse_size(raw->user_size, ram_bytes,
+					       &opts->user_size) != 0) {
+		options_bad_value("user_size", raw->user_size,
+				  "bytes with an optional k, m, g or t suffix, "
+				  "or a percentage of RAM, from 1 byte to 8t");
+		ret = -1;
+	}
+	if (raw->user_nr_objects) {
+		uint64_t n;
+
+		if (options_parse_number(raw->user_nr_objects, "km", &n) != 0 ||
+		    n == 0) {
+			options_bad_value("user_nr_objects",
+					  raw->user_nr_objects,
+					  "a positive number, k or m suffix");
+			ret = -1;
+		} else {
+			opts->user_nr_objects = n;
+		}
+	}
 	if (raw->mode) {
 		const char *p = raw->mode;
 		char *end;
@@ -284,6 +313,20 @@ static int options_validate(const struct options_raw *raw,
 			options_bad_value("gid", raw->gid,
 					  "a group name or number");
 			ret = -1;
+		}
+	}
+	if (raw->oom_score_adj) {
+		const char *p = raw->oom_score_adj;
+		bool minus = *p == '-';
+		uint64_t n;
+
+		if (options_parse_number(p + minus, "", &n) != 0 || n > 1000) {
+			options_bad_value("oom_score_adj", raw->oom_score_adj,
+					  "a number from -1000 to 1000");
+			ret = -1;
+		} else {
+			opts->oom_score_adj = minus ? -(int)n : (int)n;
+			opts->oom_score_adj_set = true;
 		}
 	}
 	return ret;
@@ -366,6 +409,7 @@ int shmfs_options_parse(struct fuse_args *args, struct shmfs_options *opts,
 	opts->mode = 0777;
 	opts->uid = geteuid();
 	opts->gid = getegid();
+	opts->oom_score_adj = SHMFS_OOM_SCORE_ADJ_DEFAULT;
 
 	if (fuse_opt_parse(args, &ctx, options_table, options_proc) != 0)
 		goto out;
@@ -381,6 +425,9 @@ out:
 	free(ctx.raw.uid);
 	free(ctx.raw.gid);
 	free(ctx.raw.passthrough);
+	free(ctx.raw.oom_score_adj);
+	free(ctx.raw.user_size);
+	free(ctx.raw.user_nr_objects);
 	return ret;
 }
 
@@ -395,6 +442,13 @@ void shmfs_options_usage(void)
 	       "    -o nr_objects=N        objects the mount may hold, k or m "
 	       "suffix allowed\n"
 	       "                           (default: half the pages of RAM)\n"
+	       "    -o user_size=SIZE      bytes each user's objects may hold, "
+	       "as for size=\n"
+	       "                           (default: no limit but size=)\n"
+	       "    -o user_nr_objects=N   objects each user may own, k or m "
+	       "suffix allowed\n"
+	       "                           (default: no limit but "
+	       "nr_objects=)\n"
 	       "    -o mode=MODE           octal permissions of the root "
 	       "directory, at most\n"
 	       "                           0777 (default: 0777)\n"
@@ -407,5 +461,9 @@ void shmfs_options_usage(void)
 	       "    -o passthrough=WHEN    auto, on or off: let the kernel "
 	       "read, write and map\n"
 	       "                           objects' memory without the daemon "
-	       "(default: auto)\n");
+	       "(default: auto)\n"
+	       "    -o oom_score_adj=N     the daemon's OOM score adjustment, "
+	       "-1000 to 1000\n"
+	       "                           (default: -900 as root, else "
+	       "unchanged)\n");
 }

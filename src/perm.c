@@ -2,6 +2,7 @@
  * perm.c: permission checks from request credentials (see perm.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "perm.h"
 
@@ -15,20 +16,56 @@ void shmfs_cred_init(struct shmfs_cred *cred, uid_t uid, gid_t gid,
 	cred->ngroups = fetch_groups ? -1 : 0;
 }
 
+/* True if gid is in list[0..n). */
+static bool in_list(const gid_t *list, int n, gid_t gid)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * A caller with more groups than the inline array holds (rare: NGROUPS_MAX
+ * is 65536) has them fetched into a heap buffer for each question, so that
+ * a credential owns no memory and needs no destructor.  The count may grow
+ * between the fetches: retry until the list fits.
+ */
+static bool in_many_groups(struct shmfs_cred *cred, gid_t gid)
+{
+	int size = cred->ngroups;
+	bool found = false;
+
+	for (;;) {
+		gid_t *list = malloc((size_t)size * sizeof(*list));
+		int n;
+
+		if (!list)
+			return false; /* as a failed fetch: no supplementary groups */
+		n = cred->fetch_groups(cred->ctx, size, list);
+		if (n >= 0 && n <= size)
+			found = in_list(list, n, gid);
+		free(list);
+		if (n <= size)
+			return found;
+		size = n;
+	}
+}
+
 bool shmfs_cred_in_group(struct shmfs_cred *cred, gid_t gid)
 {
 	if (cred->gid == gid)
 		return true;
 	if (cred->ngroups < 0) {
-		int n = cred->fetch_groups(cred->ctx, 64, cred->groups);
+		int n = cred->fetch_groups(cred->ctx, SHMFS_CRED_INLINE_GROUPS,
+					   cred->groups);
 
-		/* XXX more than 64 groups: the rest are not seen. */
-		cred->ngroups = n < 0 ? 0 : n > 64 ? 64 : n;
+		/* More than fit: n is the true count, and the array only the first few. */
+		cred->ngroups = n < 0 ? 0 : n;
 	}
-	for (int i = 0; i < cred->ngroups; i++)
-		if (cred->groups[i] == gid)
-			return true;
-	return false;
+	if (cred->ngroups > SHMFS_CRED_INLINE_GROUPS)
+		return in_many_groups(cred, gid);
+	return in_list(cred->groups, cred->ngroups, gid);
 }
 
 int shmfs_perm_check(struct shmfs_cred *cred, uid_t uid, gid_t gid, mode_t mode,

@@ -2,7 +2,8 @@
  * perm.h: the permission model of SEMANTICS.md: owner, then group
  * (supplementary groups included), then other; the first class that matches
  * decides; root may do anything.  Supplementary groups cost a read of
- * /proc, so they are fetched only when they could change the answer.
+ * /proc, so they are fetched only when they could change the answer; all
+ * of them count, as in the kernel, however many there are.
  */
 #ifndef SHMFS_PERM_H
 #define SHMFS_PERM_H
@@ -14,14 +15,20 @@
 #define SHMFS_MAY_WRITE 2
 #define SHMFS_MAY_READ 4
 
+/* Groups held in the credential itself; more are fetched when asked about. */
+#define SHMFS_CRED_INLINE_GROUPS 64
+
 struct shmfs_cred {
 	uid_t uid;
 	gid_t gid;
-	/* Fills list with up to size groups, returns the count or -errno. */
+	/*
+	 * Fills list with up to size groups; returns the caller's total count
+	 * (more than size if the list was too short) or -errno.
+	 */
 	int (*fetch_groups)(void *ctx, int size, gid_t *list);
 	void *ctx;
-	int ngroups; /* -1 until fetched */
-	gid_t groups[64];
+	int ngroups; /* -1 until fetched; above the inline count: not held */
+	gid_t groups[SHMFS_CRED_INLINE_GROUPS];
 };
 
 /* Initialises a credential; fetch_groups may be NULL (no supplementary groups). */

@@ -86,6 +86,21 @@ struct shmfs_ioc_nopen {
 #define SHMFS_IOC_NOPEN _IOWR('S', 4, struct shmfs_ioc_nopen)
 
 /*
+ * On the root directory: what a user owns on the mount, anonymous objects
+ * included, and the per-user limits (user_size=, user_nr_objects=;
+ * UINT64_MAX for none).  Anyone may ask about themselves, root about
+ * anyone; EPERM otherwise.
+ */
+struct shmfs_ioc_usage {
+	uint32_t uid; /* in */
+	uint32_t reserved;
+	uint64_t bytes;	  /* out: bytes promised (whole pages) */
+	uint64_t objects; /* out */
+	uint64_t limit_bytes, limit_objects; /* out */
+};
+#define SHMFS_IOC_USAGE _IOWR('S', 5, struct shmfs_ioc_usage)
+
+/*
  * On the root directory: how the mount works (shmfsctl info).
  * SHMFS_INFO_PASSTHROUGH: opens hand the objects' memfds to the kernel, so
  * mappings (and reads of read-only descriptors) bypass the daemon.
@@ -94,6 +109,6 @@ struct shmfs_ioc_info {
 	uint32_t flags; /* out */
 };
 #define SHMFS_INFO_PASSTHROUGH (UINT32_C(1) << 0)
-#define SHMFS_IOC_INFO _IOR('S', 5, struct shmfs_ioc_info)
+#define SHMFS_IOC_INFO _IOR('S', 6, struct shmfs_ioc_info)
 
 #endif

@@ -292,7 +292,7 @@ static int shim_name_parse(const char *name, struct shim_name *n)
 
 static const char *shim_mount_path(void)
 {
-	const char *mnt = getenv("SHMFS_MOUNT");
+	const char *mnt = secure_getenv("SHMFS_MOUNT");
 
 	return mnt && *mnt ? mnt : SHIM_DEFAULT_MOUNT;
 }
@@ -518,7 +518,7 @@ static int shim_do_memfd(const char *name, unsigned int flags)
  */
 static bool shim_native_memfd(void)
 {
-	const char *v = getenv("SHMFS_NATIVE_MEMFD");
+	const char *v = secure_getenv("SHMFS_NATIVE_MEMFD");
 
 	return v && *v && strcmp(v, "0") != 0;
 }

@@ -1,7 +1,8 @@
 /*
  * shmfsctl.c: shmfsctl(1), the administration tool for shmfs mounts, after
  * FreeBSD's posixshmcontrol(1): ls, create, rm, rename, truncate, dump and
- * stat of shared-memory objects by their shm names ("/foo").
+ * stat of shared-memory objects by their shm names ("/foo"), and usage, what
+ * a user owns (anonymous objects included).
  *
  * Everything is an ordinary system call on the mount (openat, renameat2,
  * ftruncate, unlinkat, fstatat; the open count by an ioctl on the root), so the
@@ -794,6 +795,92 @@ static int cmd_dump(int argc, char **argv)
 	return 0;
 }
 
+/* ---- usage: what a user owns ---- */
+
+/* A user name or number; 0 or EINVAL. */
+static int parse_user(const char *text, uid_t *uid)
+{
+	struct passwd *pw = getpwnam(text);
+	unsigned long n;
+	char *end;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(text, &end, 10);
+	if (*text < '0' || *text > '9' || *end || errno || n >= UINT32_MAX)
+		return EINVAL;
+	*uid = (uid_t)n;
+	return 0;
+}
+
+static void print_limit(const char *key, uint64_t limit)
+{
+	if (limit == UINT64_MAX)
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%" PRIu64, key, limit);
+}
+
+static int cmd_usage(int argc, char **argv)
+{
+	int status = open_mount();
+	bool first = true;
+
+	if (status)
+		return status;
+	if (json)
+		printf("[");
+	for (int i = 1; i < argc || (argc == 1 && i == 1); i++) {
+		struct shmfs_ioc_usage q;
+		struct passwd *pw;
+		uid_t uid = getuid();
+		char lim[64];
+
+		if (argc > 1 && parse_user(argv[i], &uid) != 0) {
+			fprintf(stderr, "%s: usage: no such user '%s'\n",
+				progname, argv[i]);
+			status = EXIT_FAILED;
+			continue;
+		}
+		memset(&q, 0, sizeof(q));
+		q.uid = (uint32_t)uid;
+		if (ioctl(mount_fd, SHMFS_IOC_USAGE, &q) != 0) {
+			fprintf(stderr, "%s: usage %u: %s\n", progname,
+				(unsigned)uid, strerror(errno));
+			status = EXIT_FAILED;
+			continue;
+		}
+		if (json) {
+			printf("%s{\"uid\":%u,\"objects\":%" PRIu64 ",\"bytes\""
+								    ":%" PRIu64,
+			       first ? "" : ",", (unsigned)uid, q.objects,
+			       q.bytes);
+			print_limit("limit_objects", q.limit_objects);
+			print_limit("limit_bytes", q.limit_bytes);
+			printf("}");
+			first = false;
+			continue;
+		}
+		pw = getpwuid(uid);
+		if (pw)
+			printf("%s (%u):", pw->pw_name, (unsigned)uid);
+		else
+			printf("%u:", (unsigned)uid);
+		snprintf(lim, sizeof(lim), " of %" PRIu64, q.limit_objects);
+		printf(" %" PRIu64 " objects%s,", q.objects,
+		       q.limit_objects == UINT64_MAX ? "" : lim);
+		snprintf(lim, sizeof(lim), " of %" PRIu64, q.limit_bytes);
+		printf(" %" PRIu64 " bytes%s\n", q.bytes,
+		       q.limit_bytes == UINT64_MAX ? "" : lim);
+	}
+	if (json)
+		printf("]\n");
+	return status;
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *out)
@@ -804,14 +891,16 @@ static void usage(FILE *out)
 		"  ls                                 list the objects\n"
 		"  stat NAME...                       describe objects\n"
 		"  create [-m MODE] [-s SIZE] [-x] NAME...\n"
-		"                                     create objects (-x: must be new)\n"
+		"                                     create objects (-x: must "
+		"be new)\n"
 		"  rm NAME...                         remove names\n"
 		"  rename [--exchange|--noreplace] FROM TO\n"
 		"  truncate -s SIZE NAME...           set sizes\n"
 		"  dump NAME                          copy the contents to standard output\n"
+		"  usage [USER...]                    objects and bytes a user owns\n"
 		"Names are shm names (\"/foo\").  -m, --mount DIR: the shmfs mount\n"
-		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls, stat and info print JSON.\n"
-		"Exit status: 0 ok, 1 an operation failed, 2 usage, 3 no shmfs mount.\n",
+		"(default $SHMFS_MOUNT, else /dev/shmfs).  --json: ls, stat, info and usage print\n"
+		"JSON.  Exit status: 0 ok, 1 an operation failed, 2 usage, 3 no shmfs mount.\n",
 		progname);
 }
 
@@ -821,7 +910,7 @@ static const struct {
 } commands[] = {
 	{ "ls", cmd_ls },	      { "stat", cmd_stat },	    { "create", cmd_create },
 	{ "rm", cmd_rm },	      { "rename", cmd_rename },	    { "truncate", cmd_truncate },
-	{ "dump", cmd_dump },	      { "info", cmd_info },
+	{ "dump", cmd_dump },	      { "info", cmd_info },	    { "usage", cmd_usage },
 };
 
 int main(int argc, char **argv)

@@ -89,14 +89,17 @@ uint64_t shmfs_store_fd_budget(unsigned reserve)
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct shmfs_obj *obj;
+	int err;
 
 	if (st->nr_objects >= st->limit_objects) {
 		errno = ENOSPC;
 		return NULL;
 	}
+	if ((err = shmfs_quota_new_object(st->quota, uid)) != 0)
+		return errno = err, NULL;
 	obj = calloc(1, sizeof(*obj));
 	if (!obj)
-		return NULL;
+		return shmfs_quota_free_object(st->quota, uid, 0), NULL;
 	obj->ino = st->next_ino++;
 	obj->mode = mode & 0777;
 	obj->uid = uid;
@@ -119,6 +122,7 @@ void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj)
 		close(obj->memfd);
 	st->promised_pages -= pages_for(obj->size);
 	st->nr_objects--;
+	shmfs_quota_free_object(st->quota, obj->uid, pages_for(obj->size));
 	if (obj->all_prev)
 		obj->all_prev->all_next = obj->all_next;
 	else
@@ -170,12 +174,16 @@ int shmfs_obj_resize(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t siz
 	if (new_pages > old_pages &&
 	    new_pages - old_pages > st->limit_pages - st->promised_pages)
 		return ENOSPC;
+	if (shmfs_quota_resize(st->quota, obj->uid, old_pages, new_pages) != 0)
+		return ENOSPC;
 	err = shmfs_obj_memfd(obj);
-	if (err)
-		return err;
 	/* Shrinking frees the pages beyond and zeroes the rest of the last one. */
-	if (ftruncate(obj->memfd, (off_t)size) != 0)
-		return errno == EFBIG ? EFBIG : errno;
+	if (!err && ftruncate(obj->memfd, (off_t)size) != 0)
+		err = errno;
+	if (err) {
+		shmfs_quota_resize(st->quota, obj->uid, new_pages, old_pages);
+		return err;
+	}
 	st->promised_pages = st->promised_pages - old_pages + new_pages;
 	obj->size = size;
 	obj_touch_size(obj);

@@ -24,6 +24,8 @@
 #define SHMFS_PAGE_SHIFT 12
 #define SHMFS_PAGE_SIZE (1u << SHMFS_PAGE_SHIFT)
 
+#include "quota.h"
+
 struct shmfs_obj {
 	/* Every object of the store, so unmount can free the unnamed ones. */
 	struct shmfs_obj *all_prev, *all_next;
@@ -62,6 +64,7 @@ struct shmfs_store {
 	uint64_t nr_objects;
 	uint64_t next_ino;
 	struct shmfs_obj *all; /* list of every object */
+	struct shmfs_quota *quota; /* per-user accounts (quota.h), or NULL */
 };
 
 /* Returns 0 or an errno. */

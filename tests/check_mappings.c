@@ -2,7 +2,8 @@
  * check_mappings.c: unit tests of the /proc walk that finds writable shared
  * mappings (src/mappings.c), on fake procfs trees whose maps and smaps lines
  * are the kernel's formats, and on the real /proc with this process's own
- * mappings of a temporary file.
+ * mappings of a temporary file; the timed walk, with a FIFO standing for
+ * a process whose maps cannot be read.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -163,6 +165,97 @@ START_TEST(real_proc)
 }
 END_TEST
 
+/* ---- The timed walk ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* root/pid/maps as a FIFO: opening it blocks until someone opens it to write. */
+static void put_fifo(const char *pid, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, size, "%s/%s/maps", root, pid);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+}
+
+/* Lets every walker blocked on fifo go (each then reads EOF) until none runs. */
+static void release_fifo(const char *fifo)
+{
+	for (int i = 0; i < 500 && shmfs_mappings_walkers() > 0; i++) {
+		int fd = open(fifo,
+			      O_WRONLY | O_NONBLOCK); /* ENXIO: no reader yet */
+
+		if (fd >= 0)
+			close(fd);
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	ck_assert_uint_eq(shmfs_mappings_walkers(), 0);
+}
+
+START_TEST(timed_answers)
+{
+	put("1", "maps", unrelated);
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
+	put("4711", "maps",
+	    "7f00000000-7f00001000 rw-s 00000000 00:34 4611686018427387906 "
+	    "/x\n");
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 1);
+	ck_assert_int_eq(shmfs_find_writable_mapping_timed("/nonexistent", DEV,
+							   INO, 2000),
+			 -ENOENT);
+	ck_assert_uint_eq(shmfs_mappings_walkers(), 0);
+}
+END_TEST
+
+/* A walk stuck on one process gives up at the bound; the walker lives on alone. */
+START_TEST(timed_stuck)
+{
+	char fifo[PATH_MAX + 16];
+	double t0, took;
+	int r;
+
+	put("1", "maps", unrelated);
+	put_fifo("77", fifo, sizeof(fifo));
+	t0 = now();
+	r = shmfs_find_writable_mapping_timed(root, DEV, INO, 300);
+	took = now() - t0;
+	ck_assert_int_eq(r, -ETIMEDOUT);
+	ck_assert_msg(took >= 0.29 && took < 2.0, "gave up after %.3f s", took);
+	ck_assert_uint_eq(shmfs_mappings_walkers(), 1);
+	/* The tree it walked may go: the walker holds its own copy of the path. */
+	release_fifo(fifo);
+}
+END_TEST
+
+/* Stuck walkers are capped: the next walk is refused at once. */
+START_TEST(timed_cap)
+{
+	char fifo[PATH_MAX + 16];
+
+	put_fifo("77", fifo, sizeof(fifo));
+	for (int i = 0; i < SHMFS_WALKERS_MAX; i++)
+		ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV,
+								   INO, 1),
+				 -ETIMEDOUT);
+	ck_assert_uint_eq(shmfs_mappings_walkers(), SHMFS_WALKERS_MAX);
+	ck_assert_int_eq(shmfs_find_writable_mapping_timed(root, DEV, INO,
+							   1000),
+			 -EAGAIN);
+	release_fifo(fifo);
+	ck_assert_int_eq(unlink(fifo), 0);
+	ck_assert_int_eq(
+		shmfs_find_writable_mapping_timed(root, DEV, INO, 2000), 0);
+}
+END_TEST
+
 static Suite *mappings_suite(void)
 {
 	Suite *s = suite_create("mappings");
@@ -174,6 +267,9 @@ static Suite *mappings_suite(void)
 	tcase_add_test(tc, fake_read_only);
 	tcase_add_test(tc, fake_errors);
 	tcase_add_test(tc, real_proc);
+	tcase_add_test(tc, timed_answers);
+	tcase_add_test(tc, timed_stuck);
+	tcase_add_test(tc, timed_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

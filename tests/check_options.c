@@ -1,7 +1,8 @@
 /*
  * check_options.c: unit tests of the daemon's option parsing
  * (src/options.c): size= and its suffixes, percentages, bounds and
- * rounding; nr_objects=, mode=, uid=, gid=; defaults; what is left in the
+ * rounding; nr_objects=, mode=, uid=, gid=, oom_score_adj=, user_size=,
+ * user_nr_objects=; defaults; what is left in the
  * argument list for libfuse (unknown options, FUSE's own, the mountpoint)
  * and what is dropped (fstab noise, mount.fuse3's source).  No mount.
  */
@@ -255,6 +256,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(o.mode, 0777);
 	ck_assert_uint_eq(o.uid, geteuid());
 	ck_assert_uint_eq(o.gid, getegid());
+	ck_assert_int_eq(o.oom_score_adj, SHMFS_OOM_SCORE_ADJ_DEFAULT);
+	ck_assert(!o.oom_score_adj_set);
 	ck_assert(!o.show_help);
 	ck_assert(!o.show_version);
 }
@@ -465,6 +468,97 @@ START_TEST(test_nr_objects)
 }
 END_TEST
 
+START_TEST(test_user_limits)
+{
+	struct shmfs_options o;
+	const char *rest;
+
+	ck_assert_int_eq(PARSE(&o, &rest, "/mnt"), 0);
+	ck_assert_uint_eq(o.user_size, 0); /* no limit */
+	ck_assert_uint_eq(o.user_nr_objects, 0);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o",
+			       "user_size=1m,user_nr_objects=2k", "/mnt"),
+			 0);
+	ck_assert_str_eq(rest, "/mnt");
+	ck_assert_str_eq(errbuf, "");
+	ck_assert_uint_eq(o.user_size, MIB);
+	ck_assert_uint_eq(o.user_nr_objects, 2048);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o",
+			       "user_size=10%,user_nr_objects=1", "/mnt"),
+			 0);
+	ck_assert_uint_eq(o.user_size, round_up(RAM / 10));
+	ck_assert_uint_eq(o.user_nr_objects, 1);
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=4097", "/mnt"), 0);
+	ck_assert_uint_eq(o.user_size, round_up(4097));
+
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=0,user_nr_objects=0",
+			       "/mnt"),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '0'"));
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: "
+					     "'0'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size=9t", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_size=: '9t'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects=1g", "/mnt"),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "bad value for user_nr_objects=: "
+					     "'1g'"));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_size", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "user_size="));
+	ck_assert_int_eq(PARSE(&o, &rest, "-o", "user_nr_objects", "/mnt"), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "user_nr_objects="));
+}
+END_TEST
+
+START_TEST(test_oom_score_adj)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		int want;
+	} cases[] = {
+		{ "0", true, 0 },	  { "-900", true, -900 },
+		{ "-1000", true, -1000 }, { "1000", true, 1000 },
+		{ "17", true, 17 },	  { "-0", true, 0 },
+		{ "1001", false, 0 },	  { "-1001", false, 0 },
+		{ "+5", false, 0 },	  { "", false, 0 },
+		{ "-", false, 0 },	  { "--5", false, 0 },
+		{ "5k", false, 0 },	  { "x", false, 0 },
+		{ " 5", false, 0 },	  { "18446744073709551617", false, 0 },
+	};
+	char opt[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct shmfs_options o;
+		const char *rest;
+		int ret;
+
+		snprintf(opt, sizeof(opt), "oom_score_adj=%s", cases[i].text);
+		ret = PARSE(&o, &rest, "-o", opt, "/mnt");
+		if (cases[i].ok) {
+			ck_assert_msg(ret == 0, "%s: %d", opt, ret);
+			ck_assert_int_eq(o.oom_score_adj, cases[i].want);
+			ck_assert(o.oom_score_adj_set);
+			ck_assert_str_eq(rest, "/mnt");
+			ck_assert_str_eq(errbuf, "");
+		} else {
+			ck_assert_msg(ret == -1, "%s: %d", opt, ret);
+			ck_assert_msg(strstr(errbuf, "bad value for "
+						     "oom_score_adj=") != NULL,
+				      "%s: message \"%s\"", opt, errbuf);
+		}
+	}
+	{
+		struct shmfs_options o;
+		const char *rest;
+
+		ck_assert_int_eq(
+			PARSE(&o, &rest, "-o", "oom_score_adj", "/mnt"), -1);
+		ck_assert_ptr_nonnull(strstr(errbuf, "oom_score_adj="));
+	}
+}
+END_TEST
+
 START_TEST(test_mode)
 {
 	static const struct {
@@ -655,8 +749,10 @@ END_TEST
 
 START_TEST(test_usage_lists_options)
 {
-	static const char *const names[] = { "size=", "nr_objects=", "mode=",
-					     "uid=", "gid=", "passthrough=" };
+	static const char *const names[] = {
+		"size=", "nr_objects=",	   "mode=",	 "uid=",	    "gid=",
+		"passthrough=", "oom_score_adj=", "user_size=", "user_nr_objects="
+	};
 	char out[4096];
 	FILE *tmp = tmpfile();
 	int saved = dup(STDOUT_FILENO);
@@ -703,6 +799,8 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_nr_objects);
 	tcase_add_test(tc, test_mode);
+	tcase_add_test(tc, test_oom_score_adj);
+	tcase_add_test(tc, test_user_limits);
 	tcase_add_test(tc, test_uid_gid);
 	tcase_add_test(tc, test_passthrough);
 	tcase_add_test(tc, test_bad_values_reported);

@@ -3,8 +3,8 @@
  * users.  Root prepares objects with chosen owners, groups and modes; each
  * check then runs in a child with other credentials (harness_as_user) and
  * compares the exact errno of every call.  The rules are SEMANTICS.md's
- * "Permissions": owner, then group (supplementary groups included), then
- * other, the first matching class decides; root may do anything.
+ * "Permissions": owner, then group (supplementary groups included, all of
+ * them), then other, the first matching class decides; root may do anything.
  */
 #include "config.h"
 
@@ -283,6 +283,40 @@ START_TEST(test_open_matrix)
 	run_as(65534, 65534, 0, NULL, as_nobody);
 	run_as(1000, 1001, 0, NULL, as_primary_1001);
 	remove_open_matrix();
+}
+END_TEST
+
+/*
+ * A user in 70 supplementary groups, 5001..5070: the kernel counts every
+ * one, and so must the daemon, which once looked at the first 64 only.
+ * g_many060 is 0060 with group 5070: granted through the 70th group.
+ * g_many604 is 0604 with group 5070: the group class (nothing) decides,
+ * so the other class's read must not slip through.
+ */
+#define MANY_GROUPS 70
+
+static int as_many_groups(void *arg)
+{
+	expect_opens("g_many060", 0, 0, 0);
+	expect_opens("g_many604", EACCES, EACCES, EACCES);
+	expect_access("g_many604", EACCES, EACCES, EACCES);
+	expect_opens("g_first060", 0, 0, 0); /* the first group, as before */
+	return failures;
+}
+
+START_TEST(test_many_groups)
+{
+	gid_t groups[MANY_GROUPS];
+
+	for (int i = 0; i < MANY_GROUPS; i++)
+		groups[i] = (gid_t)(5001 + i);
+	make_obj("g_many060", 1001, 5070, 0060, 0);
+	make_obj("g_many604", 1001, 5070, 0604, 0);
+	make_obj("g_first060", 1001, 5001, 0060, 0);
+	run_as(1002, 1002, MANY_GROUPS, groups, as_many_groups);
+	ck_assert_int_eq(unlink(path("g_many060")), 0);
+	ck_assert_int_eq(unlink(path("g_many604")), 0);
+	ck_assert_int_eq(unlink(path("g_first060")), 0);
 }
 END_TEST
 
@@ -630,6 +664,7 @@ static Suite *perm_suite(void)
 	tc = tcase_create("matrix");
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_matrix);
+	tcase_add_test(tc, test_many_groups);
 	tcase_add_test(tc, test_root_may_all);
 	tcase_add_test(tc, test_unlink_rename);
 	tcase_add_test(tc, test_chmod_chown_truncate);

@@ -5,7 +5,10 @@
  * namespace nor alias each other, through the shim (libshmfs.la, linked)
  * and on the mount; and an unprivileged user can do nothing through a
  * read-only descriptor, or to another's object, that its mode bits do not
- * allow, and leaves the object unchanged.
+ * allow, and leaves the object unchanged; a setuid program linked with the
+ * shim obeys neither SHMFS_MOUNT nor SHMFS_NATIVE_MEMFD from its caller;
+ * per-user limits (user_size=, user_nr_objects=) stop one user, anonymous
+ * objects included, without stopping others, and shmfsctl usage counts them.
  */
 #include "config.h"
 
@@ -17,13 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "harness.h"
+#include "proto.h"
 #include "shmfs.h"
 
 static struct shmfs_mount mnt;
@@ -270,6 +278,242 @@ START_TEST(test_user_cannot_change)
 }
 END_TEST
 
+/* ---- A setuid program ignores its caller's SHMFS_MOUNT ---- */
+
+/* A directory where setuid works, for the setuid copy; set by main(). */
+static const char *suid_parent;
+
+struct suid_run {
+	const char *prog, *mount, *native, *arg1, *arg2;
+};
+
+/* As the user: runs prog with only the given environment; its exit status. */
+static int run_prog(void *arg)
+{
+	const struct suid_run *r = arg;
+	char env_mount[PATH_MAX + 16], env_native[32];
+	char *const argv[] = { (char *)r->prog, (char *)r->arg1,
+			       (char *)r->arg2, NULL };
+	char *envp[3] = { NULL };
+	int n = 0, status;
+	pid_t pid;
+
+	if (r->mount) {
+		snprintf(env_mount, sizeof(env_mount), "SHMFS_MOUNT=%s",
+			 r->mount);
+		envp[n++] = env_mount;
+	}
+	if (r->native) {
+		snprintf(env_native, sizeof(env_native),
+			 "SHMFS_NATIVE_MEMFD=%s", r->native);
+		envp[n++] = env_native;
+	}
+	pid = fork();
+	if (pid < 0)
+		return 90;
+	if (pid == 0) {
+		execve(r->prog, argv, envp);
+		_exit(91);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 92;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Two copies of tests/setuid_prog, one setuid root, one plain, both run as
+ * USER with SHMFS_MOUNT naming the test's mount.  The plain one creates its
+ * object there and gets the kernel's memfd with SHMFS_NATIVE_MEMFD=1 (so
+ * the test can see the variables work); the setuid one must do neither: it
+ * uses /dev/shmfs (ENOSYS if nothing is mounted there) and the shim's memfd.
+ */
+START_TEST(test_setuid_ignores_environment)
+{
+	const char *builddir = getenv("SHMFS_BUILDDIR");
+	char src[PATH_MAX], dir[PATH_MAX], plain[PATH_MAX + 8],
+		suid[PATH_MAX + 8];
+	char name[64], file[PATH_MAX], def[PATH_MAX];
+	struct suid_run r = { .mount = mnt.mnt };
+	struct stat st;
+	int ret;
+
+	ck_assert_msg(builddir, "SHMFS_BUILDDIR is not set");
+	snprintf(src, sizeof(src), "%s/tests/setuid_prog", builddir);
+	snprintf(dir, sizeof(dir), "%s/shmfs-suid.XXXXXX", suid_parent);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	snprintf(suid, sizeof(suid), "%s/suid", dir);
+	ck_assert_int_eq(harness_sh("cp '%s' '%s' && cp '%s' '%s' && chown 0:0 "
+				    "'%s' && "
+				    "chmod 0755 '%s' && chmod 04755 '%s'",
+				    src, plain, src, suid, suid, plain, suid),
+			 0);
+	ck_assert_int_eq(stat(suid, &st), 0);
+	ck_assert_msg(st.st_mode & S_ISUID, "no setuid bit on %s", suid);
+	snprintf(name, sizeof(name), "/setuid-test.%d", (int)getpid());
+	harness_path(&mnt, name + 1, file, sizeof(file));
+	snprintf(def, sizeof(def), "/dev/shmfs/%s", name + 1);
+
+	/* The plain copy obeys the environment. */
+	r.prog = plain, r.arg1 = "shm", r.arg2 = name;
+	ck_assert_int_eq(harness_as_user(USER, USER, 0, NULL, run_prog, &r), 0);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq((int)st.st_uid, USER);
+	ck_assert_int_eq(unlink(file), 0);
+	r.arg1 = "memfd", r.arg2 = NULL, r.native = "1";
+	ck_assert_int_eq(harness_as_user(USER, USER, 0, NULL, run_prog, &r), 0);
+
+	/* The setuid copy does not: not the test's mount, not the kernel's memfd. */
+	r.prog = suid, r.arg1 = "shm", r.arg2 = name, r.native = NULL;
+	ret = harness_as_user(USER, USER, 0, NULL, run_prog, &r);
+	ck_assert_int_le(ret, 1);
+	ck_assert_msg(stat(file, &st) != 0 && errno == ENOENT,
+		      "the setuid program created %s on $SHMFS_MOUNT", name);
+	if (ret == 0) /* a shmfs is mounted at /dev/shmfs: it is there */
+		ck_assert_int_eq(unlink(def), 0);
+	r.arg1 = "memfd", r.arg2 = NULL, r.native = "1";
+	ck_assert_int_eq(harness_as_user(USER, USER, 0, NULL, run_prog, &r), 1);
+
+	ck_assert_int_eq(harness_sh("rm -rf '%s'", dir), 0);
+}
+END_TEST
+
+/* ---- Per-user limits ---- */
+
+static struct shmfs_mount qmnt;
+
+static void quota_setup(void)
+{
+	harness_mount(&qmnt, "size=64m,user_size=64k,user_nr_objects=3");
+	setenv("SHMFS_MOUNT", qmnt.mnt, 1);
+}
+
+static void quota_teardown(void)
+{
+	harness_umount(&qmnt);
+}
+
+/* uid's objects and bytes on qmnt, asked as the caller; -1 on failure. */
+static int ask_usage(uid_t uid, struct shmfs_ioc_usage *q)
+{
+	int dfd = open(qmnt.mnt, O_RDONLY | O_DIRECTORY), r;
+
+	if (dfd < 0)
+		return -1;
+	memset(q, 0, sizeof(*q));
+	q->uid = (uint32_t)uid;
+	r = ioctl(dfd, SHMFS_IOC_USAGE, q);
+	close(dfd);
+	return r;
+}
+
+static int fill_own_quota(void *arg)
+{
+	char path[PATH_MAX], cmd[2 * PATH_MAX], out[512] = "";
+	struct shmfs_ioc_usage q;
+	const char *ctl = getenv("SHMFSCTL");
+	int anon, a, b;
+	struct stat st;
+	FILE *p;
+	size_t n;
+
+	(void)arg;
+	/* An anonymous object, owned all the same. */
+	anon = memfd_create("anon", 0);
+	if (anon < 0)
+		return 1;
+	a = open(harness_path(&qmnt, "u1", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600);
+	b = open(harness_path(&qmnt, "u2", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600);
+	if (a < 0 || b < 0)
+		return 2;
+	if (open(harness_path(&qmnt, "u3", path, sizeof(path)),
+		 O_RDWR | O_CREAT, 0600) != -1 ||
+	    errno != ENOSPC)
+		return 3;
+	if (shm_open("/u4", O_RDWR | O_CREAT, 0600) != -1 || errno != ENOSPC)
+		return 4;
+	if (ftruncate(a, 65536) != 0)
+		return 5;
+	if (ftruncate(b, 1) != -1 || errno != ENOSPC || fstat(b, &st) != 0 ||
+	    st.st_size != 0)
+		return 6;
+	if (ask_usage(USER, &q) != 0 || q.objects != 3 || q.bytes != 65536 ||
+	    q.limit_objects != 3 || q.limit_bytes != 65536)
+		return 7;
+	if (ask_usage(USER + 1, &q) != -1 || errno != EPERM)
+		return 8;
+	if (!ctl)
+		return 9;
+	snprintf(cmd, sizeof(cmd), "'%s' -m '%s' --json usage", ctl, qmnt.mnt);
+	p = popen(cmd, "r");
+	if (!p)
+		return 10;
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	if (pclose(p) != 0)
+		return 11;
+	if (!strstr(out, "\"uid\":1000,\"objects\":3,\"bytes\":65536,"
+			 "\"limit_objects\":3,\"limit_bytes\":65536"))
+		return 12;
+	return 0;
+}
+
+static int others_unaffected(void *arg)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	(void)arg;
+	fd = open(harness_path(&qmnt, "other", path, sizeof(path)),
+		  O_RDWR | O_CREAT, 0600);
+	return fd >= 0 && ftruncate(fd, 65536) == 0 ? 0 : 1;
+}
+
+START_TEST(test_user_limits)
+{
+	struct shmfs_ioc_usage q;
+	char path[PATH_MAX];
+	int fds[5];
+
+	ck_assert_int_eq(
+		harness_as_user(USER, USER, 0, NULL, fill_own_quota, NULL), 0);
+	/* The memfd went with its process; the named objects stay counted. */
+	ck_assert_int_eq(ask_usage(USER, &q), 0);
+	for (int i = 0; i < 200 && q.objects != 2; i++) {
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		ck_assert_int_eq(ask_usage(USER, &q), 0);
+	}
+	ck_assert_uint_eq(q.objects, 2);
+	ck_assert_uint_eq(q.bytes, 65536);
+	ck_assert_int_eq(harness_as_user(USER + 1, USER + 1, 0, NULL,
+					 others_unaffected, NULL),
+			 0);
+	/* Root is not limited. */
+	for (int i = 0; i < 5; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "root%d", i);
+		fds[i] = (int)ck_ok(
+			open(harness_path(&qmnt, name, path, sizeof(path)),
+			     O_RDWR | O_CREAT, 0600));
+		ck_ok(ftruncate(fds[i], 1 << 20));
+	}
+	ck_assert_int_eq(ask_usage(0, &q), 0);
+	ck_assert_uint_eq(q.objects, 5);
+	ck_assert_uint_eq(q.bytes, 5 << 20);
+	/* Given away by root, an object's charges go with it. */
+	ck_ok(fchown(fds[0], USER + 2, USER + 2));
+	ck_assert_int_eq(ask_usage(USER + 2, &q), 0);
+	ck_assert_uint_eq(q.objects, 1);
+	ck_assert_uint_eq(q.bytes, 1 << 20);
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+}
+END_TEST
+
 static Suite *security_suite(void)
 {
 	Suite *s = suite_create("security");
@@ -279,12 +523,45 @@ static Suite *security_suite(void)
 	tcase_add_test(tc, test_names_stay_inside);
 	tcase_add_test(tc, test_mount_names_refused);
 	tcase_add_test(tc, test_user_cannot_change);
+	if (suid_parent)
+		tcase_add_test(tc, test_setuid_ignores_environment);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, quota_setup, quota_teardown);
+	tcase_add_test(tc, test_user_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
+/* dir if files there may be setuid, else NULL. */
+static const char *allows_setuid(const char *dir)
+{
+	struct statvfs sv;
+
+	return dir && *dir && statvfs(dir, &sv) == 0 &&
+			       !(sv.f_flag & ST_NOSUID) ?
+		       dir :
+		       NULL;
+}
+
 int main(void)
 {
+	int ret;
+
 	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* it switches users */
-	return harness_run_suite(security_suite, "120");
+	suid_parent = allows_setuid(getenv("TMPDIR"));
+	if (!suid_parent)
+		suid_parent = allows_setuid("/tmp");
+	if (!suid_parent)
+		suid_parent = allows_setuid(getenv("SHMFS_BUILDDIR"));
+	ret = harness_run_suite(security_suite, "120");
+	if (ret == EXIT_SUCCESS && !suid_parent) {
+		fprintf(stderr, "check_security: no directory without nosuid "
+				"(TMPDIR, /tmp, the build directory): the setuid test did not run\n");
+		ret = getenv("SHMFS_REQUIRE_ALL") && strcmp(getenv("SHMFS_REQUIRE_ALL"), "1") == 0
+			      ? EXIT_FAILURE
+			      : 77;
+	}
+	return ret;
 }

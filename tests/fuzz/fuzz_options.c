@@ -98,6 +98,11 @@ static void check_ranges(const struct shmfs_options *opts)
 		FAIL("accepted nr_objects 0");
 	if (opts->mode & ~0777u)
 		FAIL("accepted mode %o", (unsigned)opts->mode);
+	if (opts->oom_score_adj < -1000 || opts->oom_score_adj > 1000)
+		FAIL("accepted oom_score_adj %d", opts->oom_score_adj);
+	if (opts->user_size % page_size() || opts->user_size > SHMFS_SIZE_MAX)
+		FAIL("accepted user_size %llu",
+		     (unsigned long long)opts->user_size);
 }
 
 /* ---- Raw mode ---- */
@@ -231,6 +236,18 @@ static bool ref_size(const char *s, uint64_t ram, uint64_t *out)
 	return true;
 }
 
+/* -1000 to 1000, an optional minus sign, stored as the two's complement. */
+static bool ref_oom_score_adj(const char *s, uint64_t *out)
+{
+	bool minus = *s == '-';
+	uint64_t n;
+
+	if (!ref_number(s + minus, "", &n) || n > 1000)
+		return false;
+	*out = minus ? (uint64_t)-(int64_t)n : n;
+	return true;
+}
+
 static bool ref_mode(const char *s, uint64_t *out)
 {
 	uint64_t m = 0;
@@ -276,10 +293,15 @@ enum {
 	OPT_MODE,
 	OPT_UID,
 	OPT_GID,
+	OPT_OOM_SCORE_ADJ,
+	OPT_USER_SIZE,
+	OPT_USER_NR_OBJECTS,
 	NOWN
 };
-static const char *const own_names[NOWN] = { "size", "nr_objects", "mode",
-					     "uid", "gid" };
+static const char *const own_names[NOWN] = { "size",	       "nr_objects",
+					     "mode",	       "uid",
+					     "gid",	       "oom_score_adj",
+					     "user_size",      "user_nr_objects" };
 
 /* Dropped by the parser. */
 static const char *const noise[] = {
@@ -304,6 +326,8 @@ static const char *const foreign[] = {
 	"uid_x=0",
 	"gid0",
 	"nr_object=3",
+	"oom_score=1",
+	"user_sizes=1",
 	"x",
 	"comment",
 	"suid",
@@ -498,6 +522,16 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 		case OPT_MODE:
 			valid[i] = ref_mode(v, &want[i]);
 			break;
+		case OPT_OOM_SCORE_ADJ:
+			valid[i] = ref_oom_score_adj(v, &want[i]);
+			break;
+		case OPT_USER_SIZE:
+			valid[i] = ref_size(v, ram, &want[i]);
+			break;
+		case OPT_USER_NR_OBJECTS:
+			valid[i] = ref_number(v, "km", &want[i]) &&
+				   want[i] != 0;
+			break;
 		default:
 			valid[i] = ref_id(v, i == OPT_GID, &want[i]);
 			break;
@@ -529,11 +563,32 @@ static void fuzz_structured(const uint8_t *data, size_t size, uint64_t ram)
 
 		if (!e.raw[i])
 			continue;
-		got = i == OPT_SIZE	  ? o.opts.size :
-		      i == OPT_NR_OBJECTS ? o.opts.nr_objects :
-		      i == OPT_MODE	  ? (uint64_t)o.opts.mode :
-		      i == OPT_UID	  ? (uint64_t)o.opts.uid :
-					    (uint64_t)o.opts.gid;
+		switch (i) {
+		case OPT_SIZE:
+			got = o.opts.size;
+			break;
+		case OPT_NR_OBJECTS:
+			got = o.opts.nr_objects;
+			break;
+		case OPT_MODE:
+			got = (uint64_t)o.opts.mode;
+			break;
+		case OPT_UID:
+			got = (uint64_t)o.opts.uid;
+			break;
+		case OPT_GID:
+			got = (uint64_t)o.opts.gid;
+			break;
+		case OPT_OOM_SCORE_ADJ:
+			got = (uint64_t)(int64_t)o.opts.oom_score_adj;
+			break;
+		case OPT_USER_SIZE:
+			got = o.opts.user_size;
+			break;
+		default:
+			got = o.opts.user_nr_objects;
+			break;
+		}
 		if (got != want[i])
 			FAIL("%s=%s accepted as %llu, expected %llu",
 			     own_names[i], e.raw[i], (unsigned long long)got,
