@@ -965,13 +965,17 @@ static int shim_do_sem_unlink(const char *name)
 	return err == -EPERM ? -EACCES : err;
 }
 
-/* Exported under both of glibc's versions, as shm_open is. */
-extern __typeof__(sem_open) shim_sem_open_2_34 SHIM_EXPORT;
-extern __typeof__(sem_open) shim_sem_open_2_2_5 SHIM_EXPORT;
-extern __typeof__(sem_close) shim_sem_close_2_34 SHIM_EXPORT;
-extern __typeof__(sem_close) shim_sem_close_2_2_5 SHIM_EXPORT;
-extern __typeof__(sem_unlink) shim_sem_unlink_2_34 SHIM_EXPORT;
-extern __typeof__(sem_unlink) shim_sem_unlink_2_2_5 SHIM_EXPORT;
+/*
+ * Exported under both of glibc's versions, as shm_open is.  Declared here
+ * rather than with __typeof__: glibc's prototypes say nonnull, which would
+ * let the compiler drop the NULL checks.
+ */
+#define SHIM_SEM_OPEN(f) sem_t *f(const char *name, int oflag, ...)
+#define SHIM_SEM_CLOSE(f) int f(sem_t *sem)
+#define SHIM_SEM_UNLINK(f) int f(const char *name)
+extern SHIM_SEM_OPEN(shim_sem_open_2_34) SHIM_EXPORT;
+extern SHIM_SEM_CLOSE(shim_sem_close_2_34) SHIM_EXPORT;
+extern SHIM_SEM_UNLINK(shim_sem_unlink_2_34) SHIM_EXPORT;
 
 sem_t *shim_sem_open_2_34(const char *name, int oflag, ...)
 {
@@ -1013,9 +1017,9 @@ int shim_sem_unlink_2_34(const char *name)
 	return shim_return(shim_do_sem_unlink(name), saved);
 }
 
-extern __typeof__(sem_open) shim_sem_open_2_2_5 SHIM_ALIAS(shim_sem_open_2_34);
-extern __typeof__(sem_close) shim_sem_close_2_2_5 SHIM_ALIAS(shim_sem_close_2_34);
-extern __typeof__(sem_unlink) shim_sem_unlink_2_2_5 SHIM_ALIAS(shim_sem_unlink_2_34);
+extern SHIM_SEM_OPEN(shim_sem_open_2_2_5) SHIM_EXPORT SHIM_ALIAS(shim_sem_open_2_34);
+extern SHIM_SEM_CLOSE(shim_sem_close_2_2_5) SHIM_EXPORT SHIM_ALIAS(shim_sem_close_2_34);
+extern SHIM_SEM_UNLINK(shim_sem_unlink_2_2_5) SHIM_EXPORT SHIM_ALIAS(shim_sem_unlink_2_34);
 __asm__(".symver shim_sem_open_2_34, sem_open@@GLIBC_2.34");
 __asm__(".symver shim_sem_open_2_2_5, sem_open@GLIBC_2.2.5");
 __asm__(".symver shim_sem_close_2_34, sem_close@@GLIBC_2.34");
