@@ -5,8 +5,9 @@
  * program without the shim), each seal's effect on every call it governs,
  * seals seen through dup, fork and SCM_RIGHTS, data written through a
  * mapping before sealing, refused writes never staying visible in mappings,
- * the fcntl and mmap wrappers' pass-through, and the SHMFS_NATIVE_MEMFD
- * switch.
+ * the fcntl and mmap wrappers' pass-through (no seal ioctl for a native
+ * memfd), the SHMFS_NATIVE_MEMFD switch, and Linux's F_SEAL_FUTURE_WRITE,
+ * F_SEAL_EXEC and MFD_NOEXEC_SEAL.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /*
  * check_shim.c: tests of libshmfs (src/shim.c) on a real mount: every row of
  * SEMANTICS.md for shm_open, shm_unlink, shm_rename, SHM_ANON and
- * memfd_create with its exact errno, the names and their files on the mount,
+ * memfd_create with its exact errno (also through syscall(SYS_memfd_create)),
+ * the names and their files on the mount,
  * the no-grow write wrappers, the mount check, errno preservation and the
  * GLIBC_2.2.5 symbol versions.  Preloading into other programs is tested by
  * tests/preload.sh.  Each TCase mounts one daemon (unchecked fixture); tests
