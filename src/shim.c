@@ -10,10 +10,12 @@
  * (the kernel turns a zero-byte WRITE reply into EIO), so the daemon answers
  * EFBIG and the wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
  * and F_GET_SEALS on FUSE files, so fcntl is wrapped to ask the daemon, and
- * mmap to refuse writable shared mappings of write-sealed objects.
+ * mmap to refuse writable shared mappings of write-sealed objects.  syscall
+ * is wrapped for SYS_memfd_create, and glibc's named semaphores (sem_open,
+ * sem_close, sem_unlink) are objects on the mount too.
  *
  * Sections: real symbols, reading names safely, the mount, the shm calls,
- * the write wrappers, seals.  Which symbols are exported, under which versions:
+ * named semaphores, the write wrappers, seals.  Which symbols are exported, under which versions:
  * libshmfs.map.  The library works preloaded or linked; every entry point
  * may be called before its constructors ran and from any thread.
  */
