@@ -1209,8 +1209,8 @@ static bool shim_seals_for_daemon(int fd)
 
 /*
  * F_GET_SEALS and F_ADD_SEALS on a shmfs object: sets *ret (and errno) as
- * fcntl would and returns true; false for any other descriptor, which goes
- * to the real fcntl.  Runs only for these two commands.
+ * fcntl would and returns true; false, with errno unchanged, for any other
+ * descriptor.  Runs only after the kernel refused these two commands.
  */
 static bool shim_seals_fcntl(int fd, int cmd, void *arg, int *ret)
 {
@@ -1237,20 +1237,26 @@ static bool shim_seals_fcntl(int fd, int cmd, void *arg, int *ret)
 /*
  * fcntl's third argument is an int or a pointer; both travel in the same
  * register, so taking it as a pointer and passing it on loses nothing.
+ * The kernel answers first: it knows its own memfds' seals and says EINVAL
+ * for every other file, FUSE's included (EPERM first for F_ADD_SEALS on a
+ * read-only descriptor), so only after those is the descriptor looked at.
+ * A kernel memfd costs nothing more than fcntl.
  */
-#define SHIM_FCNTL_BODY(real)                                                \
-	va_list ap;                                                          \
-	void *arg;                                                           \
-	int ret;                                                             \
-                                                                             \
-	va_start(ap, cmd);                                                   \
-	arg = va_arg(ap, void *);                                            \
-	va_end(ap);                                                          \
-	if (__builtin_expect(cmd == F_GET_SEALS || cmd == F_ADD_SEALS, 0) && \
-	    shim_seals_fcntl(fd, cmd, arg, &ret))                            \
-		return ret;                                                  \
-	shim_resolve();                                                      \
-	return shim_real.real(fd, cmd, arg)
+#define SHIM_FCNTL_BODY(real)                                                  \
+	va_list ap;                                                            \
+	void *arg;                                                             \
+	int ret;                                                               \
+                                                                               \
+	va_start(ap, cmd);                                                     \
+	arg = va_arg(ap, void *);                                              \
+	va_end(ap);                                                            \
+	shim_resolve();                                                        \
+	ret = shim_real.real(fd, cmd, arg);                                    \
+	if (__builtin_expect(ret == -1, 0) &&                                  \
+	    (cmd == F_GET_SEALS || cmd == F_ADD_SEALS) &&                      \
+	    (errno == EINVAL || (errno == EPERM && cmd == F_ADD_SEALS)))       \
+		shim_seals_fcntl(fd, cmd, arg, &ret);                          \
+	return ret
 
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
