@@ -930,6 +930,10 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		goto out;
 	}
 	err = setattr_check(&cred, obj->uid, obj->gid, obj->mode, attr, to_set, fi != NULL);
+	/* F_SEAL_EXEC: the exec bits stay as they are (Linux's rule). */
+	if (!err && (to_set & FUSE_SET_ATTR_MODE) && (obj->seals & F_SEAL_EXEC) &&
+	    ((obj->mode ^ attr->st_mode) & 0111))
+		err = EPERM;
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		err = seals_allow_resize(obj, (uint64_t)attr->st_size);
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
@@ -1066,6 +1070,7 @@ static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 			n = (ssize_t)size;
 	} else {
 		if ((obj->seals & F_SEAL_WRITE) ||
+		    (obj->seals & F_SEAL_FUTURE_WRITE) ||
 		    (!h->nogrow && (obj->seals & F_SEAL_GROW) && (uint64_t)off + size > obj->size))
 			n = -EPERM;
 		else
@@ -1112,6 +1117,8 @@ static void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 	pthread_mutex_lock(&fs->lock);
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		if (obj->seals & F_SEAL_WRITE)
+			err = EPERM;
+		else if (obj->seals & F_SEAL_FUTURE_WRITE)
 			err = EPERM;
 		else
 			err = shmfs_obj_punch(obj, (uint64_t)off, (uint64_t)len);
@@ -1163,6 +1170,12 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 /* ---- ioctls: seals and open counts ---- */
 
 #define KNOWN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+/*
+ * Linux's newer seals, honoured: F_SEAL_FUTURE_WRITE refuses writes (and
+ * the shim new writable shared mappings) but leaves existing mappings
+ * alone, so it never waits for them; F_SEAL_EXEC freezes the exec bits.
+ */
+#define KNOWN_SEALS_LINUX (F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
 
 /*
  * F_ADD_SEALS: answers req.  Adding F_SEAL_WRITE is finished by a sealer
@@ -1177,11 +1190,14 @@ static void add_seals(fuse_req_t req, struct shmfs_fs *fs, struct shmfs_obj *obj
 	pthread_t thread;
 	int err = 0;
 
-	if (seals & ~KNOWN_SEALS) {
+	if (seals & ~(KNOWN_SEALS | KNOWN_SEALS_LINUX)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
+	/* As Linux: sealing exec on an executable object seals its contents too. */
+	if ((seals & F_SEAL_EXEC) && (obj->mode & 0111))
+		seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 	if (obj->seals & F_SEAL_SEAL) {
 		err = EPERM;
 	} else if (fs->passthrough) {

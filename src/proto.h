@@ -72,6 +72,23 @@
 #define SHMFS_SEAL_WRITE_PENDING (UINT32_C(1) << 31)
 
 /*
+ * Linux's newer seal and memfd flags, which FreeBSD 13 lacks and older
+ * headers do not define (shm_open(3) says what shmfs makes of each).
+ */
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+/*
  * On the root directory (any open descriptor of it): the number of open
  * file handles the daemon holds on the object with this file name, which
  * counts descriptors and mappings alike (shmfsctl ls).  ENOENT if no object

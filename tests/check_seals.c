@@ -5,8 +5,9 @@
  * program without the shim), each seal's effect on every call it governs,
  * seals seen through dup, fork and SCM_RIGHTS, data written through a
  * mapping before sealing, refused writes never staying visible in mappings,
- * the fcntl and mmap wrappers' pass-through, and the SHMFS_NATIVE_MEMFD
- * switch.
+ * the fcntl and mmap wrappers' pass-through (no seal ioctl for a native
+ * memfd), the SHMFS_NATIVE_MEMFD switch, and Linux's F_SEAL_FUTURE_WRITE,
+ * F_SEAL_EXEC and MFD_NOEXEC_SEAL.
  */
 #include "config.h"
 
@@ -17,7 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,8 +35,11 @@
 #include "shmfs.h"
 
 #define KIB 1024
-#define F_SEAL_FUTURE_WRITE_LINUX 0x10 /* Linux's; refused here */
+#define F_SEAL_FUTURE_WRITE_LINUX 0x10 /* Linux's newer seals, honoured */
 #define F_SEAL_EXEC_LINUX 0x20
+#define MFD_NOEXEC_SEAL_LINUX 0x8U
+#define SHMFS_IOC_GET_SEALS_NR _IOR('S', 2, uint32_t) /* src/proto.h */
+#define SHMFS_IOC_ADD_SEALS_NR _IOW('S', 3, uint32_t)
 
 static struct shmfs_mount mnt;
 
@@ -123,9 +133,8 @@ START_TEST(add_seals)
 	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
 	ck_ok(fcntl(fd, F_ADD_SEALS, 0));
 	ck_assert_int_eq(get_seals(fd), F_SEAL_GROW);
-	/* Unknown bits, Linux's newer seals included: EINVAL, nothing added. */
-	ck_fails(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE_LINUX), EINVAL);
-	ck_fails(fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC_LINUX | F_SEAL_SHRINK), EINVAL);
+	/* Unknown bits: EINVAL, nothing added, even with known ones. */
+	ck_fails(fcntl(fd, F_ADD_SEALS, 0x40 | F_SEAL_SHRINK), EINVAL);
 	ck_fails(fcntl(fd, F_ADD_SEALS, 0x40), EINVAL);
 	ck_fails(fcntl(fd, F_ADD_SEALS, -1), EINVAL);
 	ck_assert_int_eq(get_seals(fd), F_SEAL_GROW);
@@ -438,6 +447,189 @@ END_TEST
 
 /* ---- The wrappers pass everything else through -------------------------- */
 
+/* ---- Linux's newer seals and memfd flags -------------------------------- */
+
+START_TEST(future_write_seal_effects)
+{
+	int fd = sealable(4 * KIB);
+	char buf[8] = "", *old, *p;
+
+	/* A writable shared mapping does not stop the seal (no EBUSY)... */
+	old = mmap(NULL, 4 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(old, MAP_FAILED);
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE_LINUX));
+	ck_assert_int_eq(get_seals(fd), F_SEAL_FUTURE_WRITE_LINUX);
+	/* ...and keeps working: its writes reach the object. */
+	memcpy(old, "mapped", 6);
+	ck_ok(msync(old, 4 * KIB, MS_SYNC));
+	ck_assert_int_eq(pread(fd, buf, 6, 0), 6);
+	ck_assert_mem_eq(buf, "mapped", 6);
+	/* New writes and new writable shared mappings are refused. */
+	ck_fails(write(fd, "x", 1), EPERM);
+	ck_fails(pwrite(fd, "x", 1, 0), EPERM);
+	ck_fails(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 5), EPERM);
+	ck_fails(mmap(NULL, 4 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EPERM);
+	ck_fails(mmap64(NULL, 4 * KIB, PROT_WRITE, MAP_SHARED_VALIDATE, fd, 0), EPERM);
+	p = mmap(NULL, 4 * KIB, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_mem_eq(p, "mapped", 6);
+	ck_ok(munmap(p, 4 * KIB));
+	p = mmap(NULL, 4 * KIB, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_ok(munmap(p, 4 * KIB));
+	/* The size is not governed by it. */
+	ck_ok(ftruncate(fd, 8 * KIB));
+	/* F_SEAL_WRITE on top still waits for the mapping to go. */
+	ck_fails(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY);
+	ck_ok(munmap(old, 4 * KIB));
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	ck_assert_int_eq(get_seals(fd), F_SEAL_FUTURE_WRITE_LINUX | F_SEAL_WRITE);
+	close(fd);
+}
+END_TEST
+
+START_TEST(exec_seal_effects)
+{
+	int fd = sealable(0);
+	struct stat st;
+
+	ck_ok(fchmod(fd, 0600));
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC_LINUX));
+	ck_assert_int_eq(get_seals(fd), F_SEAL_EXEC_LINUX);
+	/* The exec bits are frozen; the others are not. */
+	ck_fails(fchmod(fd, 0700), EPERM);
+	ck_fails(fchmod(fd, 0601), EPERM);
+	ck_ok(fchmod(fd, 0644));
+	ck_ok(fstat(fd, &st));
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	/* Contents stay writable. */
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(fd);
+
+	/* On an executable object it seals the contents too, as on Linux. */
+	fd = sealable(0);
+	ck_ok(fchmod(fd, 0700));
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC_LINUX));
+	ck_assert_int_eq(get_seals(fd), F_SEAL_EXEC_LINUX | F_SEAL_WRITE | F_SEAL_SHRINK |
+						F_SEAL_GROW | F_SEAL_FUTURE_WRITE_LINUX);
+	ck_fails(write(fd, "x", 1), EPERM);
+	ck_fails(fchmod(fd, 0600), EPERM);
+	close(fd);
+}
+END_TEST
+
+START_TEST(noexec_seal_memfd)
+{
+	struct stat st;
+	int fd;
+
+	/* Sealable without MFD_ALLOW_SEALING, mode without exec bits, F_SEAL_EXEC. */
+	fd = (int)ck_ok(memfd_create("noexec", MFD_NOEXEC_SEAL_LINUX));
+	ck_assert_int_eq(get_seals(fd), F_SEAL_EXEC_LINUX);
+	ck_ok(fstat(fd, &st));
+	ck_assert_uint_eq(st.st_mode & 0111, 0);
+	ck_assert(st.st_ino & (UINT64_C(1) << 62)); /* SHMFS_INO_SEALABLE */
+	ck_fails(fchmod(fd, 0700), EPERM);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+
+	/* Chromium's sequence for every shared-memory region. */
+	fd = (int)ck_ok(memfd_create("chromium", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+							 MFD_NOEXEC_SEAL_LINUX));
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_ok(ftruncate(fd, 64 * KIB));
+	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW));
+	ck_assert_int_eq(get_seals(fd),
+			 F_SEAL_EXEC_LINUX | F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW);
+	ck_fails(ftruncate(fd, 128 * KIB), EPERM);
+	ck_fails(ftruncate(fd, 4 * KIB), EPERM);
+	ck_assert_int_eq(pwrite(fd, "x", 1, 0), 1);
+	close(fd);
+}
+END_TEST
+
+/*
+ * In a child: a seccomp filter answers the shim's seal ioctls with
+ * EHWPOISON, so any that is made shows in a result.
+ */
+static void forbid_seal_ioctls(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SHMFS_IOC_GET_SEALS_NR, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SHMFS_IOC_ADD_SEALS_NR, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EHWPOISON),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		_exit(90);
+}
+
+/* The checks of fcntl_no_ioctl, in the filtered child: 0 or a step number. */
+static int native_seals_without_ioctl(void)
+{
+	uint32_t seals = 0;
+	int fd, shm;
+
+	/* The filter works: a seal ioctl on the shmfs memfd fails with it. */
+	shm = memfd_create("shmfs", MFD_ALLOW_SEALING);
+	if (shm < 0 || ioctl(shm, SHMFS_IOC_GET_SEALS_NR, &seals) == 0 || errno != EHWPOISON)
+		return 1;
+	/* And the wrapper does ask the daemon for a shmfs descriptor. */
+	if (fcntl(shm, F_GET_SEALS) != -1 || errno != EHWPOISON)
+		return 2;
+	setenv("SHMFS_NATIVE_MEMFD", "1", 1);
+	fd = memfd_create("native", MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return 3;
+	/* The kernel's answers, without a seal ioctl. */
+	if (fcntl(fd, F_GET_SEALS) != 0)
+		return 4;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE) != 0)
+		return 5;
+	if (fcntl(fd, F_GET_SEALS) != (F_SEAL_GROW | F_SEAL_WRITE))
+		return 6;
+	if (fcntl64(fd, F_ADD_SEALS, 0x4000) != -1 || errno != EINVAL)
+		return 7;
+	close(fd);
+	/* A memfd without MFD_ALLOW_SEALING: the kernel's F_SEAL_SEAL. */
+	fd = memfd_create("native", 0);
+	if (fd < 0 || fcntl(fd, F_GET_SEALS) != F_SEAL_SEAL)
+		return 8;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW) != -1 || errno != EPERM)
+		return 9;
+	close(fd);
+	/* A pipe and a plain file: the kernel's EINVAL. */
+	{
+		int p[2];
+
+		if (pipe(p) != 0 || fcntl(p[0], F_GET_SEALS) != -1 || errno != EINVAL)
+			return 10;
+	}
+	return 0;
+}
+
+START_TEST(fcntl_no_ioctl)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		forbid_seal_ioctls();
+		_exit(native_seals_without_ioctl());
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0, "step %d failed", WEXITSTATUS(status));
+}
+END_TEST
+
 START_TEST(fcntl_pass_through)
 {
 	char path[PATH_MAX + 16];
@@ -535,6 +727,10 @@ static Suite *seals_suite(void)
 	tcase_add_test(tc, mapped_data_survives_seal);
 	tcase_add_test(tc, refused_write_not_visible);
 	tcase_add_test(tc, fcntl_pass_through);
+	tcase_add_test(tc, future_write_seal_effects);
+	tcase_add_test(tc, exec_seal_effects);
+	tcase_add_test(tc, noexec_seal_memfd);
+	tcase_add_test(tc, fcntl_no_ioctl);
 	tcase_add_test(tc, native_memfd_switch);
 	suite_add_tcase(s, tc);
 

@@ -1,7 +1,8 @@
 /*
  * check_shim.c: tests of libshmfs (src/shim.c) on a real mount: every row of
  * SEMANTICS.md for shm_open, shm_unlink, shm_rename, SHM_ANON and
- * memfd_create with its exact errno, the names and their files on the mount,
+ * memfd_create with its exact errno (also through syscall(SYS_memfd_create)),
+ * the names and their files on the mount,
  * the no-grow write wrappers, the mount check, errno preservation and the
  * GLIBC_2.2.5 symbol versions.  Preloading into other programs is tested by
  * tests/preload.sh.  Each TCase mounts one daemon (unchecked fixture); tests
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1442,14 +1444,70 @@ START_TEST(memfd_errors)
 	close(ck_ok(memfd_create("", 0)));
 	close(ck_ok(memfd_create("a/b/../c", 0)));
 	close(ck_ok(memfd_create("%memfd", MFD_ALLOW_SEALING)));
-	ck_fails(memfd_create("f", 0x8), EINVAL);
 	ck_fails(memfd_create("f", 0x100), EINVAL);
 	ck_fails(memfd_create("f", 0x80000000U), EINVAL);
+	/* Linux's MFD_EXEC (0x10): cannot be honoured; with MFD_NOEXEC_SEAL too. */
+	ck_fails(memfd_create("f", 0x10), EINVAL);
+	ck_fails(memfd_create("f", 0x10 | MFD_ALLOW_SEALING), EINVAL);
+	ck_fails(memfd_create("f", 0x10 | 0x8), EINVAL);
 	ck_fails(memfd_create("f", MFD_HUGETLB), ENOSYS);
 	ck_fails(memfd_create("f", MFD_HUGETLB | MFD_CLOEXEC), ENOSYS);
-	ck_fails(memfd_create("f", MFD_HUGETLB | 0x8), EINVAL);
+	ck_fails(memfd_create("f", MFD_HUGETLB | 0x8), ENOSYS);
+	ck_fails(memfd_create("f", MFD_HUGETLB | 0x10), EINVAL);
 	ck_assert_int_eq(count_entries("%"), 0);
 	ck_assert_int_eq(count_entries("m"), 0);
+}
+END_TEST
+
+/* Whether descriptor fd is a file on the test mount. */
+static bool fd_on_mount(int fd)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	ck_assert_int_gt(n, 0);
+	target[n] = '\0';
+	return strncmp(target, mnt.mnt, strlen(mnt.mnt)) == 0 &&
+	       target[strlen(mnt.mnt)] == '/';
+}
+
+/* syscall(SYS_memfd_create) is memfd_create; other numbers pass through. */
+START_TEST(memfd_syscall)
+{
+	char *p;
+	int fd;
+
+	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	ck_assert(fd_on_mount(fd));
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS), 0);
+	close(fd);
+	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", 0));
+	ck_assert(fd_on_mount(fd));
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	/* The shim's errnos, through syscall's convention (-1, errno). */
+	ck_fails(syscall(SYS_memfd_create, "raw", 0x100), EINVAL);
+	ck_fails(syscall(SYS_memfd_create, NULL, 0), EBADF);
+	ck_fails(syscall(SYS_memfd_create, "raw", MFD_HUGETLB), ENOSYS);
+	ck_assert_int_eq(count_entries("%"), 0);
+	/* Other numbers: the kernel's, with all six arguments. */
+	ck_assert_int_eq(syscall(SYS_getpid), getpid());
+	p = (char *)syscall(SYS_mmap, NULL, 8192, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	p[8191] = 1;
+	ck_ok(syscall(SYS_munmap, p, 8192));
+	ck_fails(syscall(SYS_close, -1), EBADF);
+	ck_fails(syscall(-1L), ENOSYS);
+	/* SHMFS_NATIVE_MEMFD applies here too. */
+	setenv("SHMFS_NATIVE_MEMFD", "1", 1);
+	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", 0));
+	ck_assert(!fd_on_mount(fd));
+	close(fd);
+	unsetenv("SHMFS_NATIVE_MEMFD");
 }
 END_TEST
 
@@ -1683,6 +1741,7 @@ static Suite *shim_suite(void)
 	tcase_add_test(tc, anon_sigkill);
 	tcase_add_test(tc, memfd_errors);
 	tcase_add_test(tc, memfd_basics);
+	tcase_add_test(tc, memfd_syscall);
 	tcase_add_test(tc, memfd_scm_rights);
 	suite_add_tcase(s, tc);
 

@@ -4,7 +4,8 @@
 # multiprocessing.shared_memory across two processes, and tests/shm_prog, a
 # C program bound to glibc's shm_open (both symbol versions), memfd_create
 # and write.  Then a FreeBSD-style program built against include/shmfs.h and
-# linked with -lshmfs (shm_rename, SHM_ANON).  The shim's own errno rows are
+# linked with -lshmfs (shm_rename, SHM_ANON), and Python's multiprocessing,
+# whose named semaphores (sem_open) must be objects on the mount.  The shim's own errno rows are
 # in tests/check_shim.c.  Prints one line per check, stops at the first
 # failure with a message saying what failed.
 set -eu
@@ -55,11 +56,14 @@ for want in 'GLIBC_2.34  shm_open' '(GLIBC_2.2.5) shm_open' \
 	'GLIBC_2.27  memfd_create' 'GLIBC_2.2.5 write' 'GLIBC_2.2.5 pwrite' \
 	'GLIBC_2.2.5 writev' 'GLIBC_2.10  pwritev' 'GLIBC_2.26  pwritev2' \
 	'GLIBC_2.2.5 fcntl' 'GLIBC_2.28  fcntl64' 'GLIBC_2.2.5 mmap' \
-	'GLIBC_2.2.5 mmap64' 'SHMFS_0     shm_rename'; do
+	'GLIBC_2.2.5 mmap64' 'SHMFS_0     shm_rename' \
+	'GLIBC_2.34  sem_open' '(GLIBC_2.2.5) sem_open' 'GLIBC_2.34  sem_close' \
+	'(GLIBC_2.2.5) sem_close' 'GLIBC_2.34  sem_unlink' '(GLIBC_2.2.5) sem_unlink' \
+	'GLIBC_2.2.5 syscall'; do
 	grep -qF "$want" <<<"$syms" || shmfs_die "objdump -T $shim lacks '$want'"
 done
 extra=$(awk '$2 == "g" && $4 == ".text" { print $NF }' <<<"$syms" | sort -u |
-	grep -vxE 'shm_open|shm_unlink|shm_rename|memfd_create|write|writev|pwrite|pwrite64|pwritev|pwritev64|pwritev2|pwritev64v2|fcntl|fcntl64|mmap|mmap64' || true)
+	grep -vxE 'shm_open|shm_unlink|shm_rename|memfd_create|write|writev|pwrite|pwrite64|pwritev|pwritev64|pwritev2|pwritev64v2|fcntl|fcntl64|mmap|mmap64|sem_open|sem_close|sem_unlink|syscall' || true)
 expect_eq "libshmfs.so exports only the API" "$extra" ""
 ok "objdump -T shows every symbol version"
 
@@ -295,5 +299,76 @@ got=$(foreign env SHMFS_MOUNT="$MNT" \
 expect_eq "called from a constructor that runs before the shim's" "$got" "ctor ok"
 expect_eq "its named object is a file on the mount" "$(cat "$MNT/from-ctor")" "ctor"
 rm -f "$MNT/from-ctor"
+
+# ---- (5) Python's multiprocessing: its semaphores are objects on the mount ----
+# Python unlinks each semaphore right after sem_open, so the name never
+# lasts: the objects are seen through the daemon's object count and the
+# process's mappings while they exist, and /dev/shm is watched with
+# inotify for any sem.* name during the run.  (Its heap arenas, pym-*, are
+# plain files that Python opens in /dev/shm itself: not ours.)
+ls -A /dev/shm >"$work/devshm.before"
+watcher=
+if command -v inotifywait >/dev/null; then
+	inotifywait -m -e create,moved_to --format %f /dev/shm >"$work/devshm.events" \
+		2>"$work/inotify.err" &
+	watcher=$!
+	for ((i = 0; i < 500; i++)); do
+		grep -q "Watches established" "$work/inotify.err" && break
+		sleep 0.01
+	done
+	grep -q "Watches established" "$work/inotify.err" ||
+		shmfs_die "inotifywait did not start: $(cat "$work/inotify.err")"
+	# The watch must see a name made in /dev/shm: a check that can fail.
+	: >"/dev/shm/shmfs-preload-probe.$$"
+	rm -f "/dev/shm/shmfs-preload-probe.$$"
+else
+	echo "# inotifywait (inotify-tools) missing: /dev/shm is compared before and after only"
+fi
+got=$(foreign pre timeout 120 "$python" - 2>&1 <<'EOF'
+import multiprocessing as mp, os
+
+mnt = os.environ["SHMFS_MOUNT"]
+
+def objects():
+    st = os.statvfs(mnt)
+    return st.f_files - st.f_ffree
+
+def sem_maps():
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if mnt + "/sem." in line)
+
+def square(x):
+    return x * x
+
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    base, maps = objects(), sem_maps()
+    lock = mp.Lock()
+    with lock:
+        print("lock: objects +%d, mapped +%d" % (objects() - base, sem_maps() - maps))
+    q = mp.Queue()
+    p = mp.Process(target=q.put, args=("queued",))
+    p.start()
+    print(q.get(timeout=60))
+    p.join()
+    with mp.Pool(2) as pool:
+        print("pool", sum(pool.map(square, range(10))))
+    del lock, q
+    print("names left:", sorted(n for n in os.listdir(mnt) if n.startswith(("sem.", ".sem"))))
+EOF
+) || shmfs_die "python multiprocessing: $got"
+if [ -n "$watcher" ]; then
+	sleep 0.2 # let inotifywait write what it has seen
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null || true
+	grep -qx "shmfs-preload-probe.$$" "$work/devshm.events" ||
+		shmfs_die "inotify saw nothing in /dev/shm; events: $(cat "$work/devshm.events")"
+	expect_eq "python: no sem.* name appeared in /dev/shm during the run (inotify)" \
+		"$(grep '^sem\.' "$work/devshm.events" || true)" ""
+fi
+expect_eq "python: multiprocessing Lock, Queue and Pool(2), semaphores on the mount" \
+	"$got" "$(printf 'lock: objects +1, mapped +1\nqueued\npool 285\nnames left: []')"
+expect_eq "python: /dev/shm has no new sem.* name after the run" \
+	"$(ls -A /dev/shm | grep '^sem\.' | grep -vxFf "$work/devshm.before" || true)" ""
 
 echo "all preload checks passed"
