@@ -73,7 +73,8 @@ static void ns_grow(struct shmfs_ns *ns)
 	if (!b)
 		return;
 	for (size_t i = 0; i < ns->nbuckets; i++) {
-		for (struct shmfs_name *n = ns->buckets[i], *next; n; n = next) {
+		for (struct shmfs_name *n = ns->buckets[i], *next; n;
+		     n = next) {
 			next = n->hash_next;
 			n->hash_next = b[n->hash & (nb - 1)];
 			b[n->hash & (nb - 1)] = n;
@@ -105,7 +106,8 @@ static void ns_hash_del(struct shmfs_ns *ns, struct shmfs_name *n)
 /* ---- The ordered list ---- */
 
 /* Puts n on the list before `before` (NULL: at the tail). */
-static void ns_list_add(struct shmfs_ns *ns, struct shmfs_name *n, struct shmfs_name *before)
+static void ns_list_add(struct shmfs_ns *ns, struct shmfs_name *n,
+			struct shmfs_name *before)
 {
 	n->next = before;
 	n->prev = before ? before->prev : ns->tail;
@@ -156,7 +158,8 @@ static void ns_name_free(struct shmfs_ns *ns, struct shmfs_name *n)
 
 /* ---- Names ---- */
 
-int shmfs_ns_insert(struct shmfs_ns *ns, const char *name, struct shmfs_obj *obj)
+int shmfs_ns_insert(struct shmfs_ns *ns, const char *name,
+		    struct shmfs_obj *obj)
 {
 	struct shmfs_name *n;
 
@@ -233,7 +236,9 @@ void shmfs_ns_exchange(struct shmfs_ns *ns, const char *a, const char *b)
 }
 
 void shmfs_ns_foreach(const struct shmfs_ns *ns,
-		      int (*fn)(const char *name, struct shmfs_obj *obj, void *ctx), void *ctx)
+		      int (*fn)(const char *name, struct shmfs_obj *obj,
+				void *ctx),
+		      void *ctx)
 {
 	for (struct shmfs_name *n = ns->head; n; n = n->next)
 		if (n->obj && fn(n->name, n->obj, ctx))
@@ -247,7 +252,8 @@ struct shmfs_name *shmfs_ns_cursor_new(void)
 	return calloc(1, sizeof(struct shmfs_name));
 }
 
-static bool ns_cursor_placed(const struct shmfs_ns *ns, const struct shmfs_name *cur)
+static bool ns_cursor_placed(const struct shmfs_ns *ns,
+			     const struct shmfs_name *cur)
 {
 	return cur->prev || ns->head == cur;
 }
@@ -269,8 +275,8 @@ static struct shmfs_name *ns_name_after(struct shmfs_name *cur)
 	return n;
 }
 
-struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns, struct shmfs_name *cur,
-					uint64_t off)
+struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns,
+					struct shmfs_name *cur, uint64_t off)
 {
 	struct shmfs_name *before; /* cur goes before this one (NULL: the tail) */
 
@@ -299,7 +305,8 @@ struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns, struct shmfs_name *
 	return ns_name_after(cur);
 }
 
-struct shmfs_name *shmfs_ns_cursor_advance(struct shmfs_ns *ns, struct shmfs_name *cur,
+struct shmfs_name *shmfs_ns_cursor_advance(struct shmfs_ns *ns,
+					   struct shmfs_name *cur,
 					   struct shmfs_name *n)
 {
 	ns_list_del(ns, cur);

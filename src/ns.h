@@ -50,7 +50,8 @@ void shmfs_ns_destroy(struct shmfs_ns *ns);
 struct shmfs_obj *shmfs_ns_lookup(const struct shmfs_ns *ns, const char *name);
 
 /* Gives obj (which may have other names) the name.  Returns 0, EEXIST or ENOMEM. */
-int shmfs_ns_insert(struct shmfs_ns *ns, const char *name, struct shmfs_obj *obj);
+int shmfs_ns_insert(struct shmfs_ns *ns, const char *name,
+		    struct shmfs_obj *obj);
 
 /*
  * Removes a name and returns its object (NULL if there is no such name),
@@ -72,7 +73,9 @@ void shmfs_ns_exchange(struct shmfs_ns *ns, const char *a, const char *b);
 
 /* Calls fn for every name in insertion order; fn returns non-zero to stop. */
 void shmfs_ns_foreach(const struct shmfs_ns *ns,
-		      int (*fn)(const char *name, struct shmfs_obj *obj, void *ctx), void *ctx);
+		      int (*fn)(const char *name, struct shmfs_obj *obj,
+				void *ctx),
+		      void *ctx);
 
 /*
  * Directory cursors.  A new cursor is not on the list.  seek places it
@@ -84,9 +87,10 @@ void shmfs_ns_foreach(const struct shmfs_ns *ns,
  */
 struct shmfs_name *shmfs_ns_cursor_new(void);
 void shmfs_ns_cursor_free(struct shmfs_ns *ns, struct shmfs_name *cur);
-struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns, struct shmfs_name *cur,
-					uint64_t off);
-struct shmfs_name *shmfs_ns_cursor_advance(struct shmfs_ns *ns, struct shmfs_name *cur,
+struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns,
+					struct shmfs_name *cur, uint64_t off);
+struct shmfs_name *shmfs_ns_cursor_advance(struct shmfs_ns *ns,
+					   struct shmfs_name *cur,
 					   struct shmfs_name *n);
 
 #endif

@@ -585,16 +585,17 @@ START_TEST(test_foreach_order)
 END_TEST
 
 /* Lists the namespace through cur from offset off, `max` names at most. */
-static size_t cursor_list(struct shmfs_name *cur, uint64_t off, size_t max, uint64_t *offs,
-			  const char **names)
+static size_t cursor_list(struct shmfs_name *cur, uint64_t off, size_t max,
+			  uint64_t *offs, const char **names)
 {
 	size_t k = 0;
 
-	for (struct shmfs_name *n = shmfs_ns_cursor_seek(&ns, cur, off); n && k < max;
-	     n = shmfs_ns_cursor_advance(&ns, cur, n)) {
+	for (struct shmfs_name *n = shmfs_ns_cursor_seek(&ns, cur, off);
+	     n && k < max; n = shmfs_ns_cursor_advance(&ns, cur, n)) {
 		ck_assert_ptr_nonnull(n->obj);
 		if (k)
-			ck_assert_uint_gt(n->off, offs[k - 1]); /* offsets grow */
+			ck_assert_uint_gt(n->off,
+					  offs[k - 1]); /* offsets grow */
 		ck_assert_uint_gt(n->off, off);
 		offs[k] = n->off;
 		names[k++] = n->name;
@@ -608,7 +609,8 @@ START_TEST(test_cursors)
 		N = 100
 	};
 	struct shmfs_obj *o[N];
-	struct shmfs_name *c1 = shmfs_ns_cursor_new(), *c2 = shmfs_ns_cursor_new();
+	struct shmfs_name *c1 = shmfs_ns_cursor_new(),
+			  *c2 = shmfs_ns_cursor_new();
 	uint64_t offs[N + 1];
 	const char *names[N + 1];
 	char name[16];
@@ -655,7 +657,8 @@ START_TEST(test_cursors)
 			p2 = offs[k2 - 1];
 		seen2 += k2;
 		/* Remove a name c1 has passed and one neither has reached. */
-		for (int i = 0; i < N && removed < 2 * (int)(seen1 / 7 + 1); i++) {
+		for (int i = 0; i < N && removed < 2 * (int)(seen1 / 7 + 1);
+		     i++) {
 			snprintf(name, sizeof(name), "n%d", i);
 			if (shmfs_ns_lookup(&ns, name) && (i % 5 == 0)) {
 				shmfs_ns_remove(&ns, name);

@@ -48,7 +48,8 @@ static int wait_ok(pid_t pid)
 {
 	int st;
 
-	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == 0;
 }
 
 static void test_shm(void)
@@ -63,8 +64,10 @@ static void test_shm(void)
 	check(fd >= 0, "shm_open O_CREAT|O_EXCL");
 	if (fd < 0)
 		return;
-	check(stat("/dev/shm/dropin.shm", &st) == 0, "the object is a file in /dev/shm");
-	check(shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600) == -1 && errno == EEXIST,
+	check(stat("/dev/shm/dropin.shm", &st) == 0, "the object is a file in "
+						     "/dev/shm");
+	check(shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600) == -1 &&
+		      errno == EEXIST,
 	      "shm_open O_EXCL of an existing name: EEXIST");
 	check(ftruncate(fd, 8192) == 0, "ftruncate");
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -77,13 +80,17 @@ static void test_shm(void)
 	if (fd2 >= 0) {
 		char buf[7] = { 0 };
 
-		check(pread(fd2, buf, 6, 4096) == 6 && strcmp(buf, "dropin") == 0,
+		check(pread(fd2, buf, 6, 4096) == 6 &&
+			      strcmp(buf, "dropin") == 0,
 		      "another descriptor reads what the mapping wrote");
 		close(fd2);
 	}
 	check(shm_unlink(name) == 0, "shm_unlink");
-	check(shm_open(name, O_RDONLY, 0) == -1 && errno == ENOENT,
-	      "shm_open after shm_unlink: ENOENT");
+	check(shm_open(name, O_RDONLY, 0) == -1 && errno == ENOENT, "shm_open "
+								    "after "
+								    "shm_"
+								    "unlink: "
+								    "ENOENT");
 	check(strcmp(p + 4096, "dropin") == 0, "the mapping outlives the name");
 	munmap(p, 8192);
 	close(fd);
@@ -99,14 +106,18 @@ static void test_sem(void)
 
 	sem_unlink(name);
 	s = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
-	check(s != SEM_FAILED, "sem_open O_CREAT|O_EXCL (link(2) of a temporary file)");
+	check(s != SEM_FAILED, "sem_open O_CREAT|O_EXCL (link(2) of a "
+			       "temporary file)");
 	if (s == SEM_FAILED) {
 		printf("# sem_open: %s\n", strerror(errno));
 		return;
 	}
-	check(access("/dev/shm/sem.dropin.sem", F_OK) == 0, "the semaphore is /dev/shm/sem.dropin.sem");
+	check(access("/dev/shm/sem.dropin.sem", F_OK) == 0, "the semaphore is "
+							    "/dev/shm/"
+							    "sem.dropin.sem");
 	check(count_files("sem.") == 1, "no temporary file is left");
-	check(sem_open(name, O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED && errno == EEXIST,
+	check(sem_open(name, O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED &&
+		      errno == EEXIST,
 	      "sem_open O_EXCL of an existing semaphore: EEXIST");
 	pid = fork();
 	if (pid == 0) {
@@ -116,19 +127,23 @@ static void test_sem(void)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
-	check(sem_timedwait(s, &ts) == 0, "a post in another process wakes a wait");
+	check(sem_timedwait(s, &ts) == 0, "a post in another process wakes a "
+					  "wait");
 	check(wait_ok(pid), "the other process opened the semaphore by name");
 
 	/* Two creators at once: one links first, the other opens its semaphore. */
 	s2 = sem_open(name, O_CREAT, 0600, 5);
 	check(s2 != SEM_FAILED, "sem_open O_CREAT of an existing semaphore");
 	if (s2 != SEM_FAILED) {
-		check(sem_getvalue(s2, &v) == 0 && v == 0, "it is the same semaphore");
+		check(sem_getvalue(s2, &v) == 0 && v == 0, "it is the same "
+							   "semaphore");
 		sem_close(s2);
 	}
 	check(sem_unlink(name) == 0, "sem_unlink");
-	check(sem_open(name, 0) == SEM_FAILED && errno == ENOENT,
-	      "sem_open after sem_unlink: ENOENT");
+	check(sem_open(name, 0) == SEM_FAILED && errno == ENOENT, "sem_open "
+								  "after "
+								  "sem_unlink: "
+								  "ENOENT");
 	sem_close(s);
 
 	for (int round = 0; round < 20; round++) {
@@ -139,9 +154,11 @@ static void test_sem(void)
 		for (int k = 0; k < 4; k++) {
 			kids[k] = fork();
 			if (kids[k] == 0) {
-				sem_t *c = sem_open("/dropin.race", O_CREAT, 0600, 0);
+				sem_t *c = sem_open("/dropin.race", O_CREAT,
+						    0600, 0);
 
-				_exit(c != SEM_FAILED && sem_post(c) == 0 ? 0 : 1);
+				_exit(c != SEM_FAILED && sem_post(c) == 0 ? 0 :
+									    1);
 			}
 		}
 		for (int k = 0; k < 4; k++)
@@ -158,7 +175,8 @@ static void test_sem(void)
 			break;
 		}
 		if (round == 19)
-			check(1, "four racing creators share one semaphore (20 rounds)");
+			check(1, "four racing creators share one semaphore (20 "
+				 "rounds)");
 	}
 	sem_unlink("/dropin.race");
 	check(count_files("sem.") == 0, "no semaphore file is left");
