@@ -294,6 +294,11 @@ struct shmfs_name *shmfs_ns_cursor_seek(struct shmfs_ns *ns,
 			p = p->prev;
 		before = p ? p->next : ns->head;
 	} else {
+		/*
+		 * XXX a rewind costs nothing, but a far seek on a stream that has no
+		 * place yet (the kernel answered its start from its cached listing)
+		 * walks from the head, which is O(names) under the caller's lock.
+		 */
 		if (ns_cursor_placed(ns, cur))
 			ns_list_del(ns, cur);
 		before = ns->head;
