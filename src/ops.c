@@ -53,17 +53,6 @@ struct shmfs_handle {
 };
 
 /*
- * An open root directory: the names as they were at its first READDIR or
- * at a rewind.  Taken then rather than at opendir, since the kernel often
- * answers from its cached listing and never asks.
- */
-struct shmfs_dir {
-	size_t count;
-	char **names;
-	bool taken;
-};
-
-/*
  * Work for the notify thread, which may wait on the kernel where a handler
  * must not: drop the dentry of name (fuse_lowlevel_notify_inval_entry), or
  * drop obj's cached pages in [off, off + len) (notify_inval_inode; obj held
@@ -120,7 +109,7 @@ static void obj_stat(const struct shmfs_obj *obj, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = obj->ino;
 	st->st_mode = S_IFREG | obj->mode;
-	st->st_nlink = obj->linked ? 1 : 0;
+	st->st_nlink = obj->nlink;
 	st->st_uid = obj->uid;
 	st->st_gid = obj->gid;
 	st->st_size = (off_t)obj->size;
@@ -687,7 +676,7 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 	struct shmfs_obj *obj = NULL;
 	struct shmfs_handle *h = NULL;
 	struct fuse_entry_param e;
-	bool nogrow, sealable, anon = is_anon_name(name, &nogrow, &sealable);
+	bool nogrow, sealable, anon = is_anon_name(name, &nogrow, &sealable), named = false;
 	int err = anon ? 0 : check_new_name(name);
 
 	if (err)
@@ -708,15 +697,16 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		}
 		if (!err && !anon) {
 			err = shmfs_ns_insert(&fs->ns, name, obj);
-			if (!err)
+			named = !err;
+			if (named)
 				root_changed(fs);
 		}
 		if (!err)
 			err = open_obj(fs, req, &cred, obj, fi->flags & ~O_TRUNC, false, nogrow,
 				       &h);
 		if (err && obj) {
-			if (obj->linked)
-				shmfs_ns_remove(&fs->ns, obj);
+			if (named)
+				shmfs_ns_remove(&fs->ns, name);
 			shmfs_obj_release_if_unused(&fs->store, obj);
 		}
 	}
@@ -756,7 +746,8 @@ static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	err = obj ? shmfs_perm_check(&cred, obj->uid, obj->gid, obj->mode, SHMFS_MAY_WRITE)
 		  : ENOENT;
 	if (!err) {
-		shmfs_ns_remove(&fs->ns, obj);
+		/* One name goes; the object's other names keep it. */
+		shmfs_ns_remove(&fs->ns, name);
 		root_changed(fs);
 		shmfs_obj_release_if_unused(&fs->store, obj);
 	}
@@ -774,10 +765,16 @@ static int rename_locked(struct shmfs_fs *fs, struct shmfs_cred *cred, const cha
 
 	if (!from)
 		return ENOENT;
-	if (from == to)
-		return 0;
+	/*
+	 * The kernel's own order: RENAME_NOREPLACE fails on any existing
+	 * target, then two names of one object (or one name) are a successful
+	 * no-op (POSIX).  The VFS answers both before asking; this is for a
+	 * kernel whose dentries disagree.
+	 */
 	if ((flags & RENAME_NOREPLACE) && to)
 		return EEXIST;
+	if (from == to)
+		return 0;
 	if ((flags & RENAME_EXCHANGE) && !to)
 		return ENOENT;
 	err = shmfs_perm_check(cred, from->uid, from->gid, from->mode, SHMFS_MAY_WRITE);
@@ -786,9 +783,9 @@ static int rename_locked(struct shmfs_fs *fs, struct shmfs_cred *cred, const cha
 	if (err)
 		return err;
 	if (flags & RENAME_EXCHANGE) {
-		shmfs_ns_exchange(&fs->ns, from, to);
+		shmfs_ns_exchange(&fs->ns, name, newname);
 	} else {
-		err = shmfs_ns_move(&fs->ns, from, newname, &replaced);
+		err = shmfs_ns_move(&fs->ns, name, newname, &replaced);
 		/* The replaced object lives on while open, mapped or looked up. */
 		if (!err && replaced)
 			shmfs_obj_release_if_unused(&fs->store, replaced);
@@ -821,7 +818,65 @@ static void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, err);
 }
 
-/* Directories, links and device nodes have no place in a flat shm namespace. */
+/*
+ * A hard link: a second name for obj.  The rule is Linux's
+ * fs.protected_hardlinks, for every caller: the owner, or whoever may read
+ * and write the object (root may), else EPERM.  An object with no name left
+ * cannot get one back (ENOENT, as Linux for any file but O_TMPFILE's).
+ * Caller holds the lock.
+ */
+static int link_locked(struct shmfs_fs *fs, struct shmfs_cred *cred, struct shmfs_obj *obj,
+		       const char *newname)
+{
+	int err;
+
+	if (!obj->nlink)
+		return ENOENT;
+	if (shmfs_perm_owner(cred, obj->uid) != 0 &&
+	    shmfs_perm_check(cred, obj->uid, obj->gid, obj->mode,
+			     SHMFS_MAY_READ | SHMFS_MAY_WRITE) != 0)
+		return EPERM;
+	err = shmfs_ns_insert(&fs->ns, newname, obj);
+	if (!err)
+		root_changed(fs);
+	return err;
+}
+
+static void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		       const char *newname)
+{
+	struct shmfs_fs *fs = fs_of(req);
+	struct shmfs_cred cred;
+	struct shmfs_obj *obj = obj_of(ino);
+	struct fuse_entry_param e;
+	int err;
+
+	if (ino == PROBE_NODEID || ino == FUSE_ROOT_ID)
+		err = EPERM;
+	else if (strcmp(newname, SHMFS_PROBE_NAME) == 0)
+		err = EEXIST;
+	else
+		err = check_new_name(newname); /* also refuses the anonymous prefixes */
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	cred_of(req, &cred);
+	pthread_mutex_lock(&fs->lock);
+	err = link_locked(fs, &cred, obj, newname);
+	if (!err) {
+		/* The new dentry is a lookup of its own. */
+		obj->nlookup++;
+		entry_of(obj, &e);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else if (fuse_reply_entry(req, &e) != 0)
+		drop_refs(fs, obj, 1, NULL);
+}
+
+/* Directories, symbolic links and device nodes have no place in a flat shm namespace. */
 static void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			dev_t rdev)
 {
@@ -835,12 +890,6 @@ static void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
 static void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			  const char *name)
-{
-	fuse_reply_err(req, EPERM);
-}
-
-static void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-		       const char *newname)
 {
 	fuse_reply_err(req, EPERM);
 }
@@ -1350,44 +1399,11 @@ static void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *
 
 /* ---- Directory ---- */
 
-static void dir_free(struct shmfs_dir *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		free(d->names[i]);
-	free(d->names);
-	d->names = NULL;
-	d->count = 0;
-	d->taken = false;
-}
-
-static int dir_collect(struct shmfs_obj *obj, void *ctx)
-{
-	struct shmfs_dir *d = ctx;
-
-	d->names[d->count] = strdup(obj->name);
-	if (!d->names[d->count])
-		return 1;
-	d->count++;
-	return 0;
-}
-
-/* Takes a snapshot of the names; caller holds the lock.  0 or ENOMEM. */
-static int dir_snapshot(struct shmfs_fs *fs, struct shmfs_dir *d)
-{
-	dir_free(d);
-	d->names = malloc((fs->ns.count + 1) * sizeof(*d->names));
-	if (!d->names)
-		return ENOMEM;
-	shmfs_ns_foreach(&fs->ns, dir_collect, d);
-	d->taken = d->count == fs->ns.count;
-	return d->taken ? 0 : ENOMEM;
-}
-
 static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmfs_fs *fs = fs_of(req);
 	struct shmfs_cred cred;
-	struct shmfs_dir *d;
+	struct shmfs_name *cur;
 	int err;
 
 	if (ino != FUSE_ROOT_ID) {
@@ -1398,12 +1414,13 @@ static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	pthread_mutex_lock(&fs->lock);
 	err = shmfs_perm_check(&cred, fs->root_uid, fs->root_gid, fs->root_mode, SHMFS_MAY_READ);
 	pthread_mutex_unlock(&fs->lock);
-	d = err ? NULL : calloc(1, sizeof(*d));
-	if (!d) {
+	/* The stream's place in the namespace's list, put there at its first READDIR. */
+	cur = err ? NULL : shmfs_ns_cursor_new();
+	if (!cur) {
 		fuse_reply_err(req, err ? err : ENOMEM);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->fh = (uint64_t)(uintptr_t)cur;
 	/*
 	 * Let the kernel keep listings: every create, unlink and rename goes
 	 * through it, and it drops a kept listing when the directory changes.
@@ -1411,85 +1428,89 @@ static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	if (fuse_reply_open(req, fi) != 0)
-		free(d);
+		free(cur);
 }
 
 static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct shmfs_dir *d = (struct shmfs_dir *)(uintptr_t)fi->fh;
+	struct shmfs_fs *fs = fs_of(req);
 
-	dir_free(d);
-	free(d);
+	pthread_mutex_lock(&fs->lock);
+	shmfs_ns_cursor_free(&fs->ns, (struct shmfs_name *)(uintptr_t)fi->fh);
+	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, 0);
 }
 
+/* Adds one entry to a READDIR(PLUS) reply; returns the bytes it needs. */
+static size_t add_entry(fuse_req_t req, char *buf, size_t room, const char *name,
+			const struct fuse_entry_param *e, off_t next, bool plus)
+{
+	if (plus)
+		return fuse_add_direntry_plus(req, buf, room, name, e, next);
+	return fuse_add_direntry(req, buf, room, name, &e->attr, next);
+}
+
 /*
- * Entry i of a listing is ".", "..", then the snapshot's names; its offset
- * is i + 1, which stays valid while the namespace is unchanged (an
- * unchanged table is walked in the same order).  With plus, each listed object takes a lookup count, but only if
- * its entry fit in the buffer.  Names unlinked since the snapshot are
- * skipped.
+ * A listing is ".", "..", then the names in the namespace's order (ns.h);
+ * an entry's offset is that of the name (1 and 2 for the dots), so an
+ * offset stays valid whatever else is created or removed.  The stream's
+ * cursor walks the list, so a listing costs no copy of the names and holds
+ * the lock for one reply's entries only.  With plus, each listed object
+ * takes a lookup count, but only if its entry fit in the buffer.
  */
 static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
 			   bool plus)
 {
 	struct shmfs_fs *fs = fs_of(req);
-	struct shmfs_dir *d = (struct shmfs_dir *)(uintptr_t)fi->fh;
+	struct shmfs_name *cur = (struct shmfs_name *)(uintptr_t)fi->fh, *n;
 	char *buf = malloc(size);
 	/* READDIRPLUS: the objects given a lookup count, to undo if the reply fails. */
 	struct shmfs_obj **counted = NULL;
-	size_t pos = 0, ncounted = 0, i;
+	size_t pos = 0, ncounted = 0, need;
+	struct fuse_entry_param e;
 	int err = 0;
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+	if (!buf || off < 0) {
+		free(buf);
+		fuse_reply_err(req, buf ? EINVAL : ENOMEM);
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
-	if (off == 0 || !d->taken)
-		err = dir_snapshot(fs, d);
-	for (i = (size_t)off; !err && i < d->count + 2; i++) {
-		const char *name = i == 0 ? "." : i == 1 ? ".." : d->names[i - 2];
-		struct shmfs_obj *obj = NULL;
-		struct fuse_entry_param e;
-		size_t need;
-
-		if (i >= 2) {
-			obj = shmfs_ns_lookup(&fs->ns, name);
-			if (!obj)
-				continue;
-			entry_of(obj, &e);
-		} else {
-			memset(&e, 0, sizeof(e));
-			root_stat(fs, &e.attr);
-		}
-		if (plus)
-			need = fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e,
-						      (off_t)i + 1);
-		else
-			need = fuse_add_direntry(req, buf + pos, size - pos, name, &e.attr,
-						 (off_t)i + 1);
+	for (; off < 2; off++) {
+		memset(&e, 0, sizeof(e));
+		root_stat(fs, &e.attr);
+		need = add_entry(req, buf + pos, size - pos, off == 0 ? "." : "..", &e, off + 1,
+				 plus);
+		if (need > size - pos)
+			goto out;
+		pos += need;
+	}
+	for (n = shmfs_ns_cursor_seek(&fs->ns, cur, (uint64_t)off); n;
+	     n = shmfs_ns_cursor_advance(&fs->ns, cur, n)) {
+		entry_of(n->obj, &e);
+		need = add_entry(req, buf + pos, size - pos, n->name, &e, (off_t)n->off, plus);
 		if (need > size - pos)
 			break;
-		if (plus && obj) {
+		if (plus) {
 			struct shmfs_obj **more = realloc(counted, (ncounted + 1) * sizeof(*counted));
 
 			if (!more) {
-				err = ncounted || pos ? 0 : ENOMEM; /* send what fits so far */
+				err = pos ? 0 : ENOMEM; /* send what fits so far */
 				break;
 			}
 			counted = more;
-			counted[ncounted++] = obj;
-			obj->nlookup++;
+			counted[ncounted++] = n->obj;
+			n->obj->nlookup++;
 		}
 		pos += need;
 	}
+out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
 	else if (fuse_reply_buf(req, buf, pos) != 0)
 		/* The kernel never saw these entries: it will not forget them. */
-		for (i = 0; i < ncounted; i++)
+		for (size_t i = 0; i < ncounted; i++)
 			drop_refs(fs, counted[i], 1, NULL);
 	free(counted);
 	free(buf);

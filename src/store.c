@@ -129,13 +129,12 @@ void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj)
 		st->all = obj->all_next;
 	if (obj->all_next)
 		obj->all_next->all_prev = obj->all_prev;
-	free(obj->name);
 	free(obj);
 }
 
 bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj)
 {
-	if (obj->linked || obj->nlookup || obj->nopen)
+	if (obj->nlink || obj->nlookup || obj->nopen)
 		return false;
 	shmfs_obj_free(st, obj);
 	return true;

@@ -7,7 +7,7 @@
  * kernel.  The store also keeps the mount-wide accounts: promised bytes
  * against size= and objects against nr_objects=.
  *
- * An object is held by its name (linked), by the kernel's lookup count and
+ * An object is held by its names (nlink), by the kernel's lookup count and
  * by open handles; shmfs_obj_release_if_unused() frees it once all three are
  * gone.  Nothing here knows about FUSE or names; nothing here locks: ops.c
  * serialises every call that changes an object with one lock.
@@ -31,9 +31,7 @@ struct shmfs_obj {
 	struct shmfs_obj *all_prev, *all_next;
 
 	/* Namespace (ns.c) */
-	struct shmfs_obj *hash_next;
-	char *name; /* file name while linked, else NULL */
-	uint32_t name_hash;
+	uint32_t nlink; /* names: the namespace holds one reference per name */
 
 	/* Attributes */
 	uint64_t ino;
@@ -49,7 +47,6 @@ struct shmfs_obj {
 	uint64_t nlookup; /* the kernel's lookup count */
 	uint32_t nopen;	  /* open handles */
 	uint32_t nwriters; /* open handles that may write (ops.c) */
-	bool linked;	  /* has a name in the namespace */
 	int backing_id;	  /* passthrough backing file while open (ops.c), 0: none */
 
 	/* Data: a memfd whose size is always the object's, or -1 while it has
@@ -82,7 +79,7 @@ uint64_t shmfs_store_fd_budget(unsigned reserve);
 /* A new empty object; NULL with errno ENOSPC (object limit) or ENOMEM. */
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid);
 
-/* Frees the object if it has no name, no lookup and no open handle; returns true if freed. */
+/* Frees the object if it has no name left, no lookup and no open handle; returns true if freed. */
 bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj);
 
 /* Frees an object unconditionally (unmount). */

@@ -2,7 +2,8 @@
  * check_daemon.c: integration tests of the daemon on real mounts, with
  * ordinary system calls on files under the mount (the shim is not involved):
  * data, mappings, lifetime, rename, timestamps, attributes, fallocate, seek,
- * the NOGROW ioctl, the probe entry, readdir, capacity limits, the daemon's
+ * the NOGROW ioctl, the probe entry, readdir, hard links, listings'
+ * memory and concurrency, capacity limits, the daemon's
  * memory use and its command line.  Permissions are in check_perm.c.
  */
 #include "config.h"
@@ -120,6 +121,11 @@ static void setup_capacity(void)
 static void setup_memory(void)
 {
 	mount_with("size=2t");
+}
+
+static void setup_listing(void)
+{
+	mount_with("size=64m,nr_objects=100000");
 }
 
 static void teardown(void)
@@ -1231,11 +1237,9 @@ START_TEST(test_only_regular_files)
 	ck_assert_int_eq(mknodat(mfd, "chr", S_IFCHR | 0644, makedev(1, 3)),
 			 -1);
 	ck_assert_int_eq(errno, EPERM);
-	ck_assert_int_eq(linkat(mfd, "reg", mfd, "hard", 0), -1);
-	ck_assert_int_eq(errno, EPERM);
+	/* Hard links are allowed (test_link). */
 	ck_assert_int_eq(fd_stat(fd).st_nlink, 1);
-	for (const char **n = (const char *[]){ "dir", "sym", "fifo", "chr",
-						"hard", NULL };
+	for (const char **n = (const char *[]){ "dir", "sym", "fifo", "chr", NULL };
 	     *n; n++) {
 		ck_assert_msg(name_stat(*n, &st) == -1 && errno == ENOENT,
 			      "%s exists", *n);
@@ -1661,6 +1665,338 @@ START_TEST(test_readdir)
 	for (i = 0; i < 1000 && fs_stat().f_ffree < ffree; i++)
 		pause_ms(1);
 	ck_assert_uint_ge(fs_stat().f_ffree, ffree);
+}
+END_TEST
+
+/* ---- hard links ---- */
+
+static void wait_empty(void);
+
+static nlink_t nlink_of(const char *name)
+{
+	struct stat st;
+
+	ck_assert_msg(name_stat(name, &st) == 0, "stat %s: %s", name, strerror(errno));
+	return st.st_nlink;
+}
+
+START_TEST(test_link)
+{
+	int a = obj_create("l.a", 0), d = obj_create("l.d", 0);
+	ino_t ia = fd_stat(a).st_ino, id = fd_stat(d).st_ino;
+	char longname[300];
+
+	pwrite_all(a, "linked", 6, 0);
+	pwrite_all(d, "other", 5, 0);
+	ck_assert_int_eq(fd_stat(a).st_nlink, 1);
+	ck_assert_int_eq(linkat(mfd, "l.a", mfd, "l.b", 0), 0);
+	expect_name("l.b", ia, "linked");
+	ck_assert_int_eq(nlink_of("l.a"), 2);
+	ck_assert_int_eq(nlink_of("l.b"), 2);
+	ck_assert_int_eq(fd_stat(a).st_nlink, 2);
+	ck_assert_int_eq(listed("l.a") + listed("l.b"), 2);
+
+	/* Taken names, reserved names, names that are not canonical. */
+	ck_fails(linkat(mfd, "l.a", mfd, "l.b", 0), EEXIST);
+	ck_fails(linkat(mfd, "l.a", mfd, "l.d", 0), EEXIST);
+	ck_fails(linkat(mfd, "l.a", mfd, SHMFS_PROBE_NAME, 0), EEXIST);
+	ck_fails(linkat(mfd, "l.a", mfd, SHMFS_ANON_PREFIX ".x", 0), EINVAL);
+	ck_fails(linkat(mfd, "l.a", mfd, SHMFS_MEMFD_PREFIX ".x", 0), EINVAL);
+	ck_fails(linkat(mfd, "l.a", mfd, SHMFS_SEALABLE_PREFIX ".x", 0), EINVAL);
+	ck_fails(linkat(mfd, "l.a", mfd, "%41", 0), EINVAL);
+	memset(longname, 'x', 256);
+	longname[256] = 0;
+	ck_fails(linkat(mfd, "l.a", mfd, longname, 0), ENAMETOOLONG);
+	ck_fails(linkat(mfd, "l.none", mfd, "l.c", 0), ENOENT);
+	/* The probe entry is no object. */
+	ck_fails(linkat(mfd, SHMFS_PROBE_NAME, mfd, "l.c", 0), EPERM);
+	ck_assert_int_eq(nlink_of("l.a"), 2);
+
+	/* Two names of one object: rename is a no-op success, both stay. */
+	ck_assert_int_eq(renameat(mfd, "l.a", mfd, "l.b"), 0);
+	expect_name("l.a", ia, "linked");
+	expect_name("l.b", ia, "linked");
+	ck_fails(renameat2(mfd, "l.a", mfd, "l.b", RENAME_NOREPLACE), EEXIST);
+	ck_assert_int_eq(renameat2(mfd, "l.a", mfd, "l.b", RENAME_EXCHANGE), 0);
+	expect_name("l.a", ia, "linked");
+	expect_name("l.b", ia, "linked");
+	ck_assert_int_eq(nlink_of("l.b"), 2);
+
+	/* One of two names onto another object: that one loses its name. */
+	ck_assert_int_eq(renameat(mfd, "l.b", mfd, "l.d"), 0);
+	expect_name("l.d", ia, "linked");
+	expect_name("l.a", ia, "linked");
+	ck_fails(name_stat("l.b", &(struct stat){ 0 }), ENOENT);
+	ck_assert_int_eq(nlink_of("l.a"), 2);
+	ck_assert_int_eq(fd_stat(d).st_nlink, 0);
+
+	/* Exchange one of two names with a third object's name. */
+	close(d);
+	d = obj_create("l.e", 0);
+	id = fd_stat(d).st_ino;
+	pwrite_all(d, "third", 5, 0);
+	ck_assert_int_eq(renameat2(mfd, "l.d", mfd, "l.e", RENAME_EXCHANGE), 0);
+	expect_name("l.e", ia, "linked");
+	expect_name("l.a", ia, "linked");
+	expect_name("l.d", id, "third");
+	ck_assert_int_eq(nlink_of("l.a"), 2);
+	ck_assert_int_eq(nlink_of("l.d"), 1);
+
+	/* Unlinking one name keeps the data under the other. */
+	obj_unlink("l.a");
+	expect_name("l.e", ia, "linked");
+	ck_assert_int_eq(nlink_of("l.e"), 1);
+	ck_assert_int_eq(fd_stat(a).st_nlink, 1);
+	close(a);
+	close(d);
+	obj_unlink("l.e");
+	obj_unlink("l.d");
+}
+END_TEST
+
+/* The object lives on after its last name while a descriptor or mapping holds it. */
+START_TEST(test_link_lifetime)
+{
+	fsfilcnt_t ffree = fs_stat().f_ffree;
+	int fd = obj_create("lt.a", PS), i;
+	char *p;
+
+	pwrite_all(fd, "keep", 4, 0);
+	ck_assert_int_eq(linkat(mfd, "lt.a", mfd, "lt.b", 0), 0);
+	ck_assert_int_eq(linkat(mfd, "lt.b", mfd, "lt.c", 0), 0);
+	ck_assert_int_eq(fd_stat(fd).st_nlink, 3);
+	p = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	obj_unlink("lt.b");
+	obj_unlink("lt.a");
+	ck_assert_int_eq(fd_stat(fd).st_nlink, 1);
+	obj_unlink("lt.c");
+	ck_assert_int_eq(fd_stat(fd).st_nlink, 0);
+	ck_assert_int_eq(listed("lt.c"), 0);
+	/* No name left: no new one either (as Linux for any such file). */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ck_fails(linkat(AT_FDCWD, path, mfd, "lt.d", AT_SYMLINK_FOLLOW), ENOENT);
+	}
+	ck_fails(linkat(fd, "", mfd, "lt.d", AT_EMPTY_PATH), ENOENT);
+	close(fd);
+	/* The mapping still holds it. */
+	memcpy(p, "held", 4);
+	ck_assert_int_lt(fs_stat().f_ffree, ffree);
+	ck_assert_mem_eq(p, "held", 4);
+	munmap(p, PS);
+	for (i = 0; i < 1000 && fs_stat().f_ffree < ffree; i++)
+		pause_ms(1);
+	ck_assert_uint_eq(fs_stat().f_ffree, ffree);
+}
+END_TEST
+
+/* An anonymous object never had a name and cannot get one. */
+START_TEST(test_link_anonymous)
+{
+	int fd = openat(mfd, SHMFS_MEMFD_PREFIX ".ln", O_RDWR | O_CREAT | O_EXCL, 0600);
+	char path[64];
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fd_stat(fd).st_nlink, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ck_fails(linkat(AT_FDCWD, path, mfd, "anon.ln", AT_SYMLINK_FOLLOW), ENOENT);
+	ck_fails(linkat(fd, "", mfd, "anon.ln", AT_EMPTY_PATH), ENOENT);
+	ck_assert_int_eq(listed("anon.ln"), 0);
+	close(fd);
+}
+END_TEST
+
+/* fs.protected_hardlinks' rule, in the daemon: owner, or read and write. */
+static int try_links(void *arg)
+{
+	static const char *const src[] = { "lp.root600", "lp.root644", "lp.root666",
+					   "lp.user400" };
+	static const int want[] = { EPERM, EPERM, 0, 0 };
+	char to[32];
+
+	(void)arg;
+	for (int i = 0; i < 4; i++) {
+		int r;
+
+		snprintf(to, sizeof(to), "lp.new%d", i);
+		errno = 0;
+		r = linkat(mfd, src[i], mfd, to, 0) == 0 ? 0 : errno;
+		if (r != want[i]) {
+			fprintf(stderr, "link %s as uid %d: %s, want %s\n", src[i],
+				(int)getuid(), strerror(r), strerror(want[i]));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+START_TEST(test_link_permission)
+{
+	static const mode_t modes[] = { 0600, 0644, 0666, 0400 };
+	static const char *const names[] = { "lp.root600", "lp.root644", "lp.root666",
+					     "lp.user400" };
+	char name[32];
+
+	for (int i = 0; i < 4; i++) {
+		int fd = obj_create(names[i], 0);
+
+		ck_assert_int_eq(fchmod(fd, modes[i]), 0);
+		if (i == 3)
+			ck_assert_int_eq(fchown(fd, 4242, 4242), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(harness_as_user(4242, 4242, 0, NULL, try_links, NULL), 0);
+	ck_fails(name_stat("lp.new0", &(struct stat){ 0 }), ENOENT);
+	ck_assert_int_eq(nlink_of("lp.new2"), 2);
+	ck_assert_int_eq(nlink_of("lp.new3"), 2);
+	/* Root may link anything. */
+	ck_assert_int_eq(linkat(mfd, "lp.root600", mfd, "lp.rootnew", 0), 0);
+	for (int i = 0; i < 4; i++) {
+		obj_unlink(names[i]);
+		snprintf(name, sizeof(name), "lp.new%d", i);
+		unlinkat(mfd, name, 0);
+	}
+	obj_unlink("lp.rootnew");
+}
+END_TEST
+
+/* ---- listings ---- */
+
+/* Within nr_objects= where each object's memfd counts against RLIMIT_NOFILE. */
+#define LIST_OBJECTS 12000
+#define LIST_STREAMS 50
+
+/*
+ * Held directory streams cost no copy of the names: 50 streams that each
+ * read once, each after a create so that the kernel has no cached listing
+ * to answer from, over 12,000 names (a snapshot per stream took 24 MiB).
+ */
+START_TEST(test_readdir_memory)
+{
+	DIR *d[LIST_STREAMS];
+	char name[32];
+	long base, rss;
+	int fd;
+
+	for (int i = 0; i < LIST_OBJECTS; i++) {
+		snprintf(name, sizeof(name), "rm.%05d", i);
+		fd = openat(mfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	close(obj_create("rm.warm", 0));
+	/* One listing first, so that the worker threads and their buffers exist. */
+	d[0] = opendir(mnt.mnt);
+	ck_assert_ptr_nonnull(d[0]);
+	while (readdir(d[0]))
+		;
+	closedir(d[0]);
+	base = harness_rss_kib(mnt.daemon);
+	ck_assert_int_gt(base, 0);
+	for (int i = 0; i < LIST_STREAMS; i++) {
+		snprintf(name, sizeof(name), "rm.more%d", i);
+		close(obj_create(name, 0));
+		d[i] = opendir(mnt.mnt);
+		ck_assert_ptr_nonnull(d[i]);
+		ck_assert_ptr_nonnull(readdir(d[i]));
+	}
+	rss = harness_rss_kib(mnt.daemon);
+	fprintf(stderr, "readdir: daemon RSS %ld KiB, %ld KiB with %d streams over %d names\n",
+		base, rss, LIST_STREAMS, LIST_OBJECTS);
+	ck_assert_msg(rss - base < 8 * KIB, "daemon RSS grew by %ld KiB for %d open streams",
+		      rss - base, LIST_STREAMS);
+	/* The held streams still list everything, once each. */
+	for (int i = 0; i < LIST_STREAMS; i += 10) {
+		struct dirent *de;
+		long n = 1; /* the entry read above */
+
+		while ((de = readdir(d[i])))
+			n++;
+		/* ".", "..", the names, rm.warm, rm.more0..i at least */
+		ck_assert_int_ge(n, LIST_OBJECTS + 2 + 1 + i + 1);
+		ck_assert_int_le(n, LIST_OBJECTS + 2 + 1 + LIST_STREAMS);
+	}
+	for (int i = 0; i < LIST_STREAMS; i++)
+		closedir(d[i]);
+	wait_empty();
+}
+END_TEST
+
+#define CHURN_STABLE 3000
+
+/* Creates and unlinks names until killed. */
+static void churn(void)
+{
+	char name[32];
+
+	for (unsigned i = 0;; i++) {
+		snprintf(name, sizeof(name), "churn.%u", i % 500);
+		if (i % 2 == 0) {
+			int fd = openat(mfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+			if (fd >= 0)
+				close(fd);
+		} else {
+			snprintf(name, sizeof(name), "churn.%u", (i * 7) % 500);
+			unlinkat(mfd, name, 0);
+		}
+	}
+}
+
+/*
+ * A listing while others create and unlink returns every name that was
+ * there throughout exactly once, also when read in small steps with
+ * telldir/seekdir in between.
+ */
+START_TEST(test_readdir_concurrent)
+{
+	static unsigned char seen[CHURN_STABLE];
+	char name[32];
+	pid_t kids[2];
+
+	for (int i = 0; i < CHURN_STABLE; i++) {
+		snprintf(name, sizeof(name), "st.%d", i);
+		close(obj_create(name, 0));
+	}
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] == 0) {
+			churn();
+			_exit(0);
+		}
+	}
+	for (int round = 0; round < 20; round++) {
+		DIR *d = opendir(mnt.mnt);
+		struct dirent *de;
+		long n = 0;
+
+		ck_assert_ptr_nonnull(d);
+		memset(seen, 0, sizeof(seen));
+		while ((de = readdir(d))) {
+			int k;
+
+			/* Every few entries, go back to where we are (a seekdir). */
+			if (round % 2 && ++n % 97 == 0)
+				seekdir(d, telldir(d));
+			if (sscanf(de->d_name, "st.%d", &k) == 1) {
+				ck_assert_int_lt(k, CHURN_STABLE);
+				seen[k]++;
+			}
+		}
+		closedir(d);
+		for (int i = 0; i < CHURN_STABLE; i++)
+			ck_assert_msg(seen[i] == 1, "round %d: st.%d listed %d times", round, i,
+				      seen[i]);
+	}
+	for (int k = 0; k < 2; k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+	wait_empty();
 }
 END_TEST
 
@@ -2348,6 +2684,10 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_open_trunc);
 	tcase_add_test(tc, test_namespace_stress);
 	tcase_add_test(tc, test_data_path);
+	tcase_add_test(tc, test_link);
+	tcase_add_test(tc, test_link_lifetime);
+	tcase_add_test(tc, test_link_anonymous);
+	tcase_add_test(tc, test_link_permission);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("capacity");
@@ -2363,6 +2703,12 @@ static Suite *daemon_suite(void)
 	tcase_add_unchecked_fixture(tc, setup_memory, teardown);
 	tcase_add_test(tc, test_memory_sparse);
 	tcase_add_test(tc, test_memory_fill);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("listing");
+	tcase_add_unchecked_fixture(tc, setup_listing, teardown);
+	tcase_add_test(tc, test_readdir_memory);
+	tcase_add_test(tc, test_readdir_concurrent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("options");

@@ -165,8 +165,7 @@ START_TEST(test_obj_new_attributes)
 		ck_assert_uint_eq(held(o[i]), 0);
 		ck_assert_uint_eq(o[i]->nlookup, 0);
 		ck_assert_uint_eq(o[i]->nopen, 0);
-		ck_assert(!o[i]->linked);
-		ck_assert_ptr_null(o[i]->name);
+		ck_assert_uint_eq(o[i]->nlink, 0);
 		ck_assert_int_le(ts_cmp(&t0, &o[i]->mtime), 0);
 		ck_assert_int_le(ts_cmp(&o[i]->mtime, &t1), 0);
 		ck_assert_int_eq(ts_cmp(&o[i]->atime, &o[i]->mtime), 0);
@@ -205,9 +204,12 @@ START_TEST(test_release_if_unused)
 	ck_assert_uint_eq(s.promised_pages, 4);
 	ck_assert_uint_eq(s.nr_objects, 1);
 
-	a->linked = true;
+	/* Any number of names holds it, as long as one is left. */
+	a->nlink = 2;
 	ck_assert(!shmfs_obj_release_if_unused(&s, a));
-	a->linked = false;
+	a->nlink = 1;
+	ck_assert(!shmfs_obj_release_if_unused(&s, a));
+	a->nlink = 0;
 	a->nlookup = 1;
 	ck_assert(!shmfs_obj_release_if_unused(&s, a));
 	a->nlookup = 0;
@@ -243,12 +245,10 @@ START_TEST(test_store_destroy_frees_leftovers)
 	for (int i = 0; i < 10; i++) {
 		o = shmfs_obj_new(&s, 0600, 0, 0);
 		ck_assert_ptr_nonnull(o);
-		/* Every kind of holder, and a name as ns.c would give one. */
-		o->linked = i % 4 == 0;
+		/* Every kind of holder (the names themselves are ns.c's). */
+		o->nlink = i % 4 == 0 ? (uint32_t)(1 + i % 3) : 0;
 		o->nlookup = (uint64_t)(i % 4 == 1);
 		o->nopen = i % 4 == 2;
-		if (o->linked)
-			o->name = strdup("leftover");
 		ck_assert_int_eq(shmfs_obj_write(&s, o, data, sizeof(data),
 						 (uint64_t)i * 100 * PAGE,
 						 true),

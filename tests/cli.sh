@@ -93,12 +93,17 @@ expect_eq "df -i inodes" "$itotal" "$nr_objects"
 expect_eq "df -i used" "$iused" "1"
 expect_eq "df -i free" "$ifree" "$((nr_objects - 1))"
 
-# Nothing but regular files can be created.
+# Nothing but regular files can be created; hard links can.
 must_fail "mkdir fails" mkdir "$MNT/d"
 must_fail "ln -s fails" ln -s foo "$MNT/sym"
-must_fail "ln fails" ln "$MNT/foo" "$MNT/hard"
 must_fail "mkfifo fails" mkfifo "$MNT/fifo"
-expect_eq "nothing created by mkdir/ln/mkfifo" "$(ls "$MNT")" "foo"
+expect_eq "nothing created by mkdir/ln -s/mkfifo" "$(ls "$MNT")" "foo"
+ln "$MNT/foo" "$MNT/hard" || shmfs_die "ln of a hard link"
+expect_eq "ln: two names, one inode" "$(stat -c '%h %i' "$MNT/hard")" \
+	"$(stat -c '%h %i' "$MNT/foo")"
+expect_eq "ln: st_nlink 2" "$(stat -c %h "$MNT/foo")" "2"
+rm "$MNT/hard" || shmfs_die "rm hard"
+expect_eq "rm of one name: st_nlink 1" "$(stat -c %h "$MNT/foo")" "1"
 
 # A sparse file holds no memory.
 truncate -s 1G "$MNT/sparse" || shmfs_die "truncate -s 1G"

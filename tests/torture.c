@@ -1,7 +1,7 @@
 /*
  * torture.c: model-based random testing of a shmfs mount.  A driver process
  * keeps an exact in-memory model of every object (its bytes, its size, its
- * inode and the names bound to it) and sends each operation to one of
+ * inode and the names bound to it, hard links included) and sends each operation to one of
  * several worker processes, which hold their own descriptors and mappings of
  * the objects.  Operations therefore really happen in different processes,
  * while the model stays sequential: every result, errno, byte and size is
@@ -59,6 +59,7 @@ enum op {
 	OP_UNLINK,   /* unlink name */
 	OP_STATNAME, /* stat name: inode or errno */
 	OP_PEEK,     /* open name read-only, fstat, pread len at off, close */
+	OP_LINK,     /* linkat(name, name2) */
 	OP_QUIT,
 };
 
@@ -73,14 +74,15 @@ struct request {
 struct reply {
 	int64_t ret; /* the call's result, or -1 */
 	int32_t err; /* errno when ret is -1 */
-	uint64_t size, ino;
+	uint64_t size, ino, nlink;
 	uint64_t len; /* bytes of data following the reply */
 };
 
 static const char *const op_names[] = {
 	"open",	     "close",  "write",	   "read",  "ftruncate",
 	"fallocate", "mwrite", "mread",	   "msync", "fstat",
-	"rename",    "unlink", "statname", "peek",  "quit",
+	"rename",    "unlink", "statname", "peek",  "link",
+	"quit",
 };
 
 static int write_full(int fd, const void *buf, size_t len)
@@ -233,6 +235,7 @@ static void worker_serve(int sock, char *buf)
 			rp.ret = fstat(h->fd, &st);
 			rp.size = (uint64_t)st.st_size;
 			rp.ino = st.st_ino;
+			rp.nlink = st.st_nlink;
 			break;
 		case OP_RENAME:
 			rp.ret = renameat2(mount_fd, name, mount_fd, name2,
@@ -244,6 +247,10 @@ static void worker_serve(int sock, char *buf)
 		case OP_STATNAME:
 			rp.ret = fstatat(mount_fd, name, &st, 0);
 			rp.ino = rp.ret == 0 ? st.st_ino : 0;
+			rp.nlink = rp.ret == 0 ? st.st_nlink : 0;
+			break;
+		case OP_LINK:
+			rp.ret = linkat(mount_fd, name, mount_fd, name2, 0);
 			break;
 		case OP_PEEK:
 			fd = openat(mount_fd, name, O_RDONLY | O_CLOEXEC);
@@ -282,7 +289,7 @@ struct object {
 	uint64_t ino; /* as the mount reports it */
 	uint64_t size;
 	uint8_t *data;	  /* max_size bytes; zero beyond size */
-	int name;	  /* bound name, or -1 */
+	uint32_t nlink;	  /* names bound to it */
 	unsigned holders; /* bit i: worker i holds a descriptor */
 };
 
@@ -408,7 +415,7 @@ static void maybe_free(int slot)
 {
 	struct object *o = &objs[slot];
 
-	if (o->live && o->name < 0 && !o->holders) {
+	if (o->live && !o->nlink && !o->holders) {
 		o->live = false;
 		memset(o->data, 0, cfg.max_size);
 		o->size = 0;
@@ -501,7 +508,7 @@ static bool do_open(int w)
 		o->id = next_id++;
 		o->ino = rp.ino;
 		o->size = 0;
-		o->name = name;
+		o->nlink = 1;
 		o->holders = 0;
 		bound[name] = slot;
 		stats.objects_made++;
@@ -646,11 +653,13 @@ static void do_fstat(int w, int slot)
 	struct reply rp = call(w, &rq, NULL, NULL);
 
 	expect(&rp, 0, 0, "fstat", slot);
-	if (rp.size != objs[slot].size || rp.ino != objs[slot].ino)
-		fail("fstat of object %" PRIu64 ": size %" PRIu64
-		     " inode %" PRIu64 ", want size %" PRIu64 " inode %" PRIu64,
-		     objs[slot].id, rp.size, rp.ino, objs[slot].size,
-		     objs[slot].ino);
+	if (rp.size != objs[slot].size || rp.ino != objs[slot].ino ||
+	    rp.nlink != objs[slot].nlink)
+		fail("fstat of object %" PRIu64 ": size %" PRIu64 " inode %" PRIu64
+		     " nlink %" PRIu64 ", want size %" PRIu64 " inode %" PRIu64
+		     " nlink %u",
+		     objs[slot].id, rp.size, rp.ino, rp.nlink, objs[slot].size,
+		     objs[slot].ino, objs[slot].nlink);
 }
 
 static void do_rename(int w)
@@ -664,7 +673,10 @@ static void do_rename(int w)
 	struct reply rp;
 	int sa = bound[a], sb = bound[b];
 
-	/* What Linux's VFS and the daemon answer together. */
+	/*
+	 * What Linux's VFS and the daemon answer together; two names of one
+	 * object (or one name twice) are a no-op success.
+	 */
 	if (sa < 0)
 		err = ENOENT;
 	else if ((flags & RENAME_NOREPLACE) && sb >= 0)
@@ -673,22 +685,35 @@ static void do_rename(int w)
 		err = ENOENT;
 	rp = call(w, &rq, NULL, NULL);
 	expect(&rp, err ? -1 : 0, err, op_names[OP_RENAME], sa);
-	if (err || a == b)
+	if (err || sa == sb)
 		return;
 	if (flags & RENAME_EXCHANGE) {
 		bound[a] = sb;
 		bound[b] = sa;
-		objs[sb].name = a;
-		objs[sa].name = b;
 		return;
 	}
 	bound[a] = -1;
 	bound[b] = sa;
-	objs[sa].name = b;
 	if (sb >= 0) {
-		objs[sb].name = -1;
+		objs[sb].nlink--;
 		maybe_free(sb);
 	}
+}
+
+/* A hard link: a further name for the object of another. */
+static void do_link(int w)
+{
+	int a = (int)below((uint64_t)cfg.names), b = (int)below((uint64_t)cfg.names);
+	struct request rq = { OP_LINK, -1, a, b, 0, 0, 0, 0 };
+	int sa = bound[a], sb = bound[b];
+	int err = sa < 0 ? ENOENT : sb >= 0 ? EEXIST : 0;
+	struct reply rp = call(w, &rq, NULL, NULL);
+
+	expect(&rp, err ? -1 : 0, err, op_names[OP_LINK], sa);
+	if (err)
+		return;
+	bound[b] = sa;
+	objs[sa].nlink++;
 }
 
 static void do_unlink(int w)
@@ -700,7 +725,7 @@ static void do_unlink(int w)
 	expect(&rp, slot < 0 ? -1 : 0, ENOENT, "unlink", slot);
 	if (slot >= 0) {
 		bound[name] = -1;
-		objs[slot].name = -1;
+		objs[slot].nlink--;
 		maybe_free(slot);
 	}
 }
@@ -713,10 +738,10 @@ static void do_statname(int w, int name)
 	struct reply rp = call(w, &rq, NULL, NULL);
 
 	expect(&rp, slot < 0 ? -1 : 0, ENOENT, "stat", slot);
-	if (slot >= 0 && rp.ino != objs[slot].ino)
-		fail("t%d is inode %" PRIu64 ", want object %" PRIu64
-		     "'s %" PRIu64,
-		     name, rp.ino, objs[slot].id, objs[slot].ino);
+	if (slot >= 0 && (rp.ino != objs[slot].ino || rp.nlink != objs[slot].nlink))
+		fail("t%d is inode %" PRIu64 " with %" PRIu64 " names, want object %" PRIu64
+		     "'s %" PRIu64 " with %u",
+		     name, rp.ino, rp.nlink, objs[slot].id, objs[slot].ino, objs[slot].nlink);
 }
 
 /* Opens a name afresh in w and reads part of it (the "reopen" check). */
@@ -781,12 +806,16 @@ static void full_check(void)
 			if (o->holders & (1u << i))
 				w = i;
 		if (w < 0) {
-			/* Only named: read it through a fresh open. */
+			int name = 0;
+
+			/* Only named: read it through a fresh open of one of its names. */
+			while (bound[name] != s)
+				name++;
 			for (uint64_t off = 0; off < o->size + 1;
 			     off += MAX_IO) {
 				struct request rq = { .op = OP_PEEK,
 						      .slot = -1,
-						      .name = o->name,
+						      .name = name,
 						      .off = off,
 						      .len = MAX_IO };
 				struct reply rp = call(0, &rq, NULL, iobuf);
@@ -853,8 +882,10 @@ static void one_op(void)
 		do_msync(w, slot);
 	else if (pick < 85)
 		do_fstat(w, slot);
-	else if (pick < 91)
+	else if (pick < 89)
 		do_rename(w);
+	else if (pick < 91)
+		do_link(w);
 	else if (pick < 94)
 		do_unlink(w);
 	else if (pick < 98)
@@ -976,7 +1007,6 @@ int main(int argc, char **argv)
 		exit(99);
 	for (int i = 0; i < nr_slots; i++) {
 		objs[i].data = calloc(1, cfg.max_size);
-		objs[i].name = -1;
 		if (!objs[i].data)
 			exit(99);
 	}
@@ -1027,7 +1057,7 @@ int main(int argc, char **argv)
 
 			expect(&rp, 0, 0, "final unlink", slot);
 			bound[name] = -1;
-			objs[slot].name = -1;
+			objs[slot].nlink--;
 			maybe_free(slot);
 		}
 	}

@@ -7,15 +7,20 @@
  * The input is decoded into a sequence of operations on a small store
  * (LIMIT_PAGES pages, LIMIT_OBJECTS objects) and NNAMES possible names:
  * create (exclusive or not), anonymous create, open, close (of an open
- * handle or a kernel lookup), unlink, rename (plain, noreplace, exchange),
+ * handle or a kernel lookup), link (a further name), unlink, rename (plain,
+ * noreplace, exchange; also between names of one object), listings in
+ * steps through directory cursors that stay on the namespace's list,
  * write (growing or not), read,
  * truncate, punch, reserve (fallocate without and with KEEP_SIZE) and
  * SEEK_DATA / SEEK_HOLE, at offsets around the limit and near 2^63 and
  * 2^64.  The model predicts every result and errno (ENOENT, EEXIST, ENOSPC,
  * EFBIG, ENXIO) from its own state; after each operation the harness checks
- * every name's lookup, every object's size, pages held, references and
+ * every name's lookup, every object's size, pages held, references (the
+ * count of names too) and
  * bytes around what changed (all of them at the end of the input, and a
- * listing of the namespace), and the mount-wide accounts.  Leaks show at shmfs_store_destroy().
+ * listing of the namespace), and the mount-wide accounts; a cursor's pass
+ * over the namespace must return every name that existed throughout it
+ * exactly once.  Leaks show at shmfs_store_destroy().
  * Set FUZZ_STORE_TRACE=1 to print the operations of an input.
  */
 #include <errno.h>
@@ -35,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LIMIT_OBJECTS 80 /* above 64, so the namespace's table grows */
 #define NNAMES 96
 #define MAX_OPS 4000
+#define NCURSORS 3
 
 #define FAIL(...)                                                 \
 	do {                                                      \
@@ -53,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* One object as the model sees it. */
 struct mobj {
 	struct shmfs_obj *obj;
-	int name; /* index into names, or -1 */
+	uint32_t nlink; /* names of it in name_obj */
 	uint64_t size;
 	unsigned char *bytes; /* size bytes */
 	bool held[LIMIT_PAGES + 1];
@@ -132,6 +138,27 @@ static uint64_t take_len(void)
 	return take_off();
 }
 
+/*
+ * A directory stream: its cursor, where its pass over the namespace is, and
+ * for each name whether it was there all along since the pass began
+ * (stable) and whether the pass returned it.
+ */
+struct mcursor {
+	struct shmfs_name *cur;
+	uint64_t pos, prev_pos, hi;
+	bool stable[NNAMES];
+	unsigned char seen[NNAMES];
+};
+
+static struct mcursor cursors[NCURSORS];
+
+/* Name n goes away or changes place: no pass may count on seeing it. */
+static void unstable(int n)
+{
+	for (int c = 0; c < NCURSORS; c++)
+		cursors[c].stable[n] = false;
+}
+
 /* ---- Model helpers ---- */
 
 static struct mobj *model_new(void)
@@ -139,22 +166,24 @@ static struct mobj *model_new(void)
 	struct mobj *m = &objs[nobjs++];
 
 	memset(m, 0, sizeof(*m));
-	m->name = -1;
 	return m;
 }
 
 static void model_forget(struct mobj *m)
 {
+	int last = --nobjs;
+
 	promised -= pages_for(m->size);
 	free(m->bytes);
-	*m = objs[--nobjs];
-	if (m->name >= 0)
-		name_obj[m->name] = (int)(m - objs);
+	*m = objs[last];
+	for (int n = 0; n < NNAMES; n++)
+		if (name_obj[n] == last)
+			name_obj[n] = (int)(m - objs);
 }
 
 static bool model_unused(const struct mobj *m)
 {
-	return m->name < 0 && !m->opens && !m->lookups;
+	return !m->nlink && !m->opens && !m->lookups;
 }
 
 /* Releases obj in the store as ops.c does; the model must agree on whether it went. */
@@ -300,19 +329,11 @@ UNTRACED static void check_state(bool all_names)
 			     (unsigned long long)m->size,
 			     (unsigned long long)held);
 		if (o->nopen != m->opens || o->nlookup != m->lookups ||
-		    o->linked != (m->name >= 0))
-			FAIL("object %llu: references differ",
-			     (unsigned long long)o->ino);
-		if (m->name >= 0 &&
-		    (!o->name || strcmp(o->name, names[m->name]) != 0))
-			FAIL("object %llu is named '%s', expected '%s'",
-			     (unsigned long long)o->ino,
-			     o->name ? o->name : "(null)", names[m->name]);
-		if (m->name < 0 && o->name)
-			FAIL("unlinked object %llu keeps the name '%s'",
-			     (unsigned long long)o->ino, o->name);
+		    o->nlink != m->nlink)
+			FAIL("object %llu: references differ (names %u, model %u)",
+			     (unsigned long long)o->ino, o->nlink, m->nlink);
 		want_promised += pages_for(m->size);
-		linked += m->name >= 0;
+		linked += m->nlink;
 	}
 	if (st.promised_pages != want_promised || promised != want_promised)
 		FAIL("%llu pages promised (model %llu), the objects' sizes "
@@ -340,24 +361,31 @@ UNTRACED static void check_state(bool all_names)
 	}
 }
 
-/* A listing: every linked object once; a non-zero return stops it. */
+/* The index of a name the harness made ("n<k>"), or -1. */
+static int name_index(const char *name)
+{
+	char *end;
+	long k = name[0] == 'n' ? strtol(name + 1, &end, 10) : -1;
+
+	return k >= 0 && k < NNAMES && !*end && strcmp(names[k], name) == 0 ? (int)k : -1;
+}
+
+/* A listing: every name once; a non-zero return stops it. */
 struct listing {
 	size_t seen, stop_after;
-	bool listed[LIMIT_OBJECTS];
+	bool listed[NNAMES];
 	bool bad;
 };
 
-UNTRACED static int list_one(struct shmfs_obj *o, void *ctx)
+UNTRACED static int list_one(const char *name, struct shmfs_obj *o, void *ctx)
 {
 	struct listing *l = ctx;
-	int i = 0;
+	int n = name_index(name);
 
-	while (i < nobjs && objs[i].obj != o)
-		i++;
-	if (i == nobjs || objs[i].name < 0 || l->listed[i])
+	if (n < 0 || name_obj[n] < 0 || objs[name_obj[n]].obj != o || l->listed[n])
 		l->bad = true;
 	else
-		l->listed[i] = true;
+		l->listed[n] = true;
 	return ++l->seen == l->stop_after;
 }
 
@@ -369,7 +397,7 @@ UNTRACED static void check_listing(size_t stop_after)
 
 	shmfs_ns_foreach(&ns, list_one, &l);
 	if (l.bad || l.seen != want)
-		FAIL("a listing (stopping after %zu) saw %zu objects of %zu, "
+		FAIL("a listing (stopping after %zu) saw %zu names of %zu, "
 		     "or some twice "
 		     "or unnamed",
 		     stop_after, l.seen, ns.count);
@@ -418,8 +446,9 @@ static void op_create(void)
 			struct mobj *m = model_new();
 
 			m->obj = o;
-			m->name = n;
+			m->nlink = 1;
 			name_obj[n] = (int)(m - objs);
+			unstable(n);
 			add_ref(m, lookup);
 		}
 	}
@@ -492,10 +521,85 @@ static void op_unlink(void)
 	if (!o)
 		return;
 	m = &objs[name_obj[n]];
-	shmfs_ns_remove(&ns, o);
-	m->name = -1;
+	if (shmfs_ns_remove(&ns, names[n]) != o)
+		FAIL("unlink('%s') removed another object", names[n]);
+	m->nlink--;
 	name_obj[n] = -1;
+	unstable(n);
 	release(m);
+}
+
+/* link() as ops.c's link_locked() performs it, with the new dentry's lookup. */
+static void op_link(void)
+{
+	struct mobj *m = pick_obj();
+	int t = (int)(take() % NNAMES), want, err;
+
+	if (!m)
+		return;
+	TRACE("link %llu %s\n", (unsigned long long)m->obj->ino, names[t]);
+	want = !m->nlink ? ENOENT : name_obj[t] >= 0 ? EEXIST : 0;
+	err = !m->obj->nlink ? ENOENT : shmfs_ns_insert(&ns, names[t], m->obj);
+	if (err != want)
+		FAIL("link(%llu, '%s'): %d, expected %d", (unsigned long long)m->obj->ino,
+		     names[t], err, want);
+	if (err)
+		return;
+	m->nlink++;
+	name_obj[t] = (int)(m - objs);
+	unstable(t);
+	add_ref(m, true);
+}
+
+/*
+ * A READDIR of up to k names through cursor c: from where it is, from the
+ * start (a rewind, which begins a new pass), or again from where the last
+ * step began (as the kernel does when the caller took in only part of a
+ * reply).  At the end of a pass, every name there throughout was seen once.
+ */
+UNTRACED static void op_readdir(void)
+{
+	struct mcursor *c = &cursors[take() % NCURSORS];
+	unsigned a = take(), k = a % 8 + 1, got = 0;
+	uint64_t off = c->pos;
+	struct shmfs_name *n;
+
+	if ((a >> 3) % 8 == 0 || !c->pos) {
+		off = 0;
+		c->hi = 0;
+		memset(c->seen, 0, sizeof(c->seen));
+		for (int i = 0; i < NNAMES; i++)
+			c->stable[i] = name_obj[i] >= 0;
+	} else if ((a >> 3) % 8 == 1) {
+		off = c->prev_pos;
+	}
+	TRACE("readdir cursor %d off=%llu k=%u\n", (int)(c - cursors), (unsigned long long)off, k);
+	c->prev_pos = off;
+	for (n = shmfs_ns_cursor_seek(&ns, c->cur, off); n && got < k;
+	     n = shmfs_ns_cursor_advance(&ns, c->cur, n), got++) {
+		int i = name_index(n->name);
+
+		if (i < 0 || name_obj[i] < 0 || objs[name_obj[i]].obj != n->obj)
+			FAIL("a listing returns '%s', which names another object or none",
+			     n->name);
+		if (n->off <= off)
+			FAIL("a listing from %llu returns offset %llu", (unsigned long long)off,
+			     (unsigned long long)n->off);
+		off = n->off;
+		if (off > c->hi) {
+			c->hi = off;
+			c->seen[i]++;
+		}
+	}
+	c->pos = off;
+	if (n)
+		return;
+	/* The pass is over. */
+	for (int i = 0; i < NNAMES; i++)
+		if (c->stable[i] && c->seen[i] != 1)
+			FAIL("a listing saw '%s' %d times, there all along", names[i],
+			     c->seen[i]);
+	c->pos = 0;
 }
 
 enum {
@@ -514,17 +618,17 @@ static int do_rename(const char *name, const char *newname, int how,
 	*replaced = NULL;
 	if (!from)
 		return ENOENT;
-	if (from == to)
-		return 0;
 	if (how == RENAME_NOREPLACE && to)
 		return EEXIST;
+	if (from == to)
+		return 0;
 	if (how == RENAME_EXCHANGE && !to)
 		return ENOENT;
 	if (how == RENAME_EXCHANGE) {
-		shmfs_ns_exchange(&ns, from, to);
+		shmfs_ns_exchange(&ns, name, newname);
 		return 0;
 	}
-	return shmfs_ns_move(&ns, from, newname, replaced);
+	return shmfs_ns_move(&ns, name, newname, replaced);
 }
 
 static void op_rename(void)
@@ -537,10 +641,10 @@ static void op_rename(void)
 	TRACE("rename %s %s how=%d\n", names[f], names[t], how);
 	if (from < 0)
 		want = ENOENT;
-	else if (f == t)
-		want = 0;
 	else if (how == RENAME_NOREPLACE && to >= 0)
 		want = EEXIST;
+	else if (from == to) /* one name, or two of one object */
+		want = 0;
 	else if (how == RENAME_EXCHANGE && to < 0)
 		want = ENOENT;
 	else
@@ -549,11 +653,10 @@ static void op_rename(void)
 	if (err != want)
 		FAIL("rename('%s', '%s', %d): %d, expected %d", names[f],
 		     names[t], how, err, want);
-	if (err || f == t)
+	if (err || from == to)
 		return;
 	if (how == RENAME_EXCHANGE) {
-		objs[from].name = t;
-		objs[to].name = f;
+		/* Both names stay where they are, on other objects. */
 		name_obj[t] = from;
 		name_obj[f] = to;
 		return;
@@ -562,11 +665,14 @@ static void op_rename(void)
 	    (to >= 0 && replaced != objs[to].obj))
 		FAIL("rename replaced %p, expected object %d", (void *)replaced,
 		     to);
-	objs[from].name = t;
+	/* Name t keeps its place if it existed; f goes. */
 	name_obj[t] = from;
 	name_obj[f] = -1;
-	if (to >= 0) {
-		objs[to].name = -1;
+	unstable(f);
+	if (to < 0) {
+		unstable(t);
+	} else {
+		objs[to].nlink--;
 		release(&objs[to]);
 	}
 }
@@ -747,7 +853,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void (*const ops[])(void) = {
 		op_create,   op_create, op_create_anon, op_open,  op_close,
 		op_unlink,   op_rename, op_write,	op_write, op_read,
-		op_truncate, op_punch,	op_reserve,	op_seek,
+		op_truncate, op_punch,	op_reserve,	op_seek,  op_link,
+		op_readdir,
 	};
 
 	if (shmfs_store_init(&st, LIMIT_PAGES * PAGE, LIMIT_OBJECTS) != 0 ||
@@ -755,6 +862,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	nobjs = 0;
 	promised = 0;
+	memset(cursors, 0, sizeof(cursors));
+	for (int c = 0; c < NCURSORS; c++)
+		if (!(cursors[c].cur = shmfs_ns_cursor_new()))
+			abort();
 	for (int n = 0; n < NNAMES; n++)
 		name_obj[n] = -1;
 	in_p = data;
@@ -768,6 +879,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_contents(&objs[i]);
 	check_listing(0);
 	check_listing(size % 7 + 1);
+	for (int c = 0; c < NCURSORS; c++)
+		shmfs_ns_cursor_free(&ns, cursors[c].cur);
 	shmfs_ns_destroy(&ns);
 	shmfs_store_destroy(&st);
 	while (nobjs)
