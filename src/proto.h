@@ -2,7 +2,7 @@
  * proto.h: the contract between the daemon and the shim, beyond ordinary
  * system calls on the mount: reserved file names and ioctl numbers.
  *
- * Reserved names all start with '%' followed by a non-hex letter, so no valid
+ * Reserved names all start with '%' followed by a lowercase letter, so no
  * shm name ever encodes to one (see codec.h).
  */
 #ifndef SHMFS_PROTO_H
