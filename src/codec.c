@@ -56,7 +56,8 @@ static bool shifted_family(const char *s, size_t len, size_t *k)
 	for (size_t i = 0; i < N_SPECIALS; i++) {
 		const char *tail = codec_specials[i].file + 1;
 
-		if (len - *k == strlen(tail) && memcmp(s + *k, tail, len - *k) == 0)
+		if (len - *k == strlen(tail) &&
+		    memcmp(s + *k, tail, len - *k) == 0)
 			return true;
 	}
 	return false;
@@ -72,6 +73,19 @@ static bool put(char *out, size_t *n, size_t limit, char c, size_t count)
 	return true;
 }
 
+/* Does s[j...] (len bytes in all) start with the text "2F"? */
+static bool at_2F(const char *s, size_t len, size_t j)
+{
+	return len - j >= 2 && s[j] == '2' && s[j + 1] == 'F';
+}
+
+/* Appends count '%' and then "2F". */
+static bool put_pct_2F(char *out, size_t *n, size_t limit, size_t count)
+{
+	return put(out, n, limit, '%', count) && put(out, n, limit, '2', 1) &&
+	       put(out, n, limit, 'F', 1);
+}
+
 int shmfs_name_encode(const char *name, size_t len, char *out, size_t outsz)
 {
 	const char *rest = name + 1;
@@ -79,7 +93,8 @@ int shmfs_name_encode(const char *name, size_t len, char *out, size_t outsz)
 
 	if (outsz == 0)
 		return -ENAMETOOLONG;
-	limit = outsz - 1 < SHMFS_FILE_NAME_MAX ? outsz - 1 : SHMFS_FILE_NAME_MAX;
+	limit = outsz - 1 < SHMFS_FILE_NAME_MAX ? outsz - 1 :
+						  SHMFS_FILE_NAME_MAX;
 	for (size_t i = 0; i < N_SPECIALS; i++) {
 		if (rest_len == strlen(codec_specials[i].rest) &&
 		    memcmp(rest, codec_specials[i].rest, rest_len) == 0) {
@@ -97,13 +112,11 @@ int shmfs_name_encode(const char *name, size_t len, char *out, size_t outsz)
 
 		if (j < rest_len && rest[j] == '/') {
 			/* m '%' and a '/': 2m+1 '%' and "2F". */
-			ok = put(out, &n, limit, '%', 2 * m + 1) &&
-			     put(out, &n, limit, '2', 1) && put(out, &n, limit, 'F', 1);
+			ok = put_pct_2F(out, &n, limit, 2 * m + 1);
 			i = j + 1;
-		} else if (m > 0 && rest_len - j >= 2 && rest[j] == '2' && rest[j + 1] == 'F') {
+		} else if (m > 0 && at_2F(rest, rest_len, j)) {
 			/* m >= 1 '%' and a literal "2F": 2m '%' and "2F". */
-			ok = put(out, &n, limit, '%', 2 * m) &&
-			     put(out, &n, limit, '2', 1) && put(out, &n, limit, 'F', 1);
+			ok = put_pct_2F(out, &n, limit, 2 * m);
 			i = j + 2;
 		} else if (m > 0) {
 			ok = put(out, &n, limit, '%', m);
@@ -165,7 +178,7 @@ int shmfs_name_decode(const char *file, char *out, size_t outsz)
 		size_t k = pct_run(file + i, len - i), j = i + k;
 		bool ok;
 
-		if (k > 0 && len - j >= 2 && file[j] == '2' && file[j + 1] == 'F') {
+		if (k > 0 && at_2F(file, len, j)) {
 			/* Odd k: (k-1)/2 '%' and '/'.  Even: k/2 '%' and "2F". */
 			ok = put(out, &n, limit, '%', k / 2);
 			if (k % 2)
