@@ -335,12 +335,16 @@ static bool is_anon_name(const char *name, bool *nogrow, bool *sealable)
 	return *nogrow || *sealable || has_prefix(name, SHMFS_MEMFD_PREFIX);
 }
 
-/* Checks a name that is to become an object's name: 0, ENAMETOOLONG or EINVAL. */
+/*
+ * Checks a name that is to become an object's name: 0, ENAMETOOLONG, or
+ * EPERM for a name reserved for the daemon (codec.h: '%' and a lowercase
+ * letter).  Every other name the kernel sends is some shm name's.
+ */
 static int check_new_name(const char *name)
 {
 	if (strlen(name) > SHMFS_FILE_NAME_MAX)
 		return ENAMETOOLONG;
-	return shmfs_file_name_valid(name) ? 0 : EINVAL;
+	return -shmfs_file_name_check(name);
 }
 
 static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

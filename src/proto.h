@@ -2,7 +2,7 @@
  * proto.h: the contract between the daemon and the shim, beyond ordinary
  * system calls on the mount: reserved file names and ioctl numbers.
  *
- * Reserved names all start with '%' followed by a non-hex letter, so no valid
+ * Reserved names all start with '%' followed by a lowercase letter, so no
  * shm name ever encodes to one (see codec.h).
  */
 #ifndef SHMFS_PROTO_H
@@ -16,10 +16,12 @@
  * LOOKUP of this name answers a fixed, never-listed entry whose attributes
  * identify a shmfs mount; the kernel caches it, so the shim's "is this
  * shmfs?" check costs no round trip after the first.  Opening it: EACCES.
+ * Its size is the protocol version, raised whenever file names (codec.h) or
+ * ioctls change meaning; 2: '%' is written as itself.
  */
 #define SHMFS_PROBE_NAME "%shmfs"
 #define SHMFS_PROBE_INO 0x73686d6673ULL /* "shmfs" */
-#define SHMFS_PROTO_VERSION 1		/* st_size of the probe entry */
+#define SHMFS_PROTO_VERSION 2		/* st_size of the probe entry */
 
 /*
  * CREATE of a name starting with one of these prefixes makes an anonymous

@@ -1,8 +1,9 @@
 /*
  * check_codec.c: unit tests of the name codec (src/codec.c): the fixed
- * encodings, decoding and its refusal of non-canonical file names, the
- * 255-byte limit and small buffers, and randomized round trips that would
- * find a collision.  No mount.
+ * encodings (every escape and every shifted look-alike), the refusal of
+ * strings that are no file names (EINVAL) and of the daemon's reserved names
+ * (EPERM), the 255-byte limit and small buffers, and randomized round trips
+ * both ways that would find a collision or an alias.  No mount.
  */
 #include <check.h>
 #include <errno.h>
@@ -56,25 +57,78 @@ END_TEST
 
 START_TEST(test_special_names)
 {
+	/* The three rests that are no file names. */
 	check_pair("/", "%00");
 	check_pair("/.", "%2E");
 	check_pair("/..", "%2E%2E");
+	/* '/' and the runs of '%' before it: odd runs. */
 	check_pair("//", "%2F");
 	check_pair("//x", "%2Fx");
 	check_pair("/a/b", "a%2Fb");
 	check_pair("/a/", "a%2F");
-	check_pair("/%", "%25");
-	check_pair("/%%", "%25%25");
-	check_pair("/%2F", "%252F");
-	check_pair("/%00", "%2500");
-	check_pair("/%2E", "%252E");
+	check_pair("///", "%2F%2F");
+	check_pair("/%/", "%%%2F");
+	check_pair("/%%/", "%%%%%2F");
+	check_pair("/a%/b", "a%%%2Fb");
 	check_pair("/./", ".%2F");
 	check_pair("//..", "%2F..");
-	check_pair("/.%", ".%25");
+	check_pair("//.", "%2F.");
+	check_pair("/2F/", "2F%2F");
+	/* A literal "2F" after a '%'-run: even runs. */
+	check_pair("/%2F", "%%2F");
+	check_pair("/%%2F", "%%%%2F");
+	check_pair("/a%2F", "a%%2F");
+	check_pair("/%2F%2F", "%%2F%%2F");
+	check_pair("/%2F2F", "%%2F2F");
+	check_pair("/%2F/", "%%2F%2F");
+	check_pair("/2F", "2F");
+	check_pair("/a2F", "a2F");
+	/* '%' elsewhere is itself. */
+	check_pair("/%", "%");
+	check_pair("/%%", "%%");
+	check_pair("/50%", "50%");
+	check_pair("/%25", "%25");
+	check_pair("/%2f", "%2f");
+	check_pair("/%2", "%2");
+	check_pair("/%2E.", "%2E.");
+	check_pair("/a%2E", "a%2E");
+	check_pair("/%2E%2E%2E", "%2E%2E%2E");
+	check_pair("/%00x", "%00x");
+	check_pair("/%2E2E", "%2E2E");
+	check_pair("/%A", "%A");
+	check_pair("/%Zz", "%Zz");
+	check_pair("/.%", ".%");
+	check_pair("/%.", "%.");
+	check_pair("/%..", "%..");
+	/* Look-alikes of the three codes: one '%' more. */
+	check_pair("/%00", "%%00");
+	check_pair("/%2E", "%%2E");
+	check_pair("/%2E%2E", "%%2E%2E");
+	check_pair("/%%00", "%%%00");
+	check_pair("/%%2E", "%%%2E");
+	check_pair("/%%%2E%2E", "%%%%2E%2E");
+	/* Look-alikes of the reserved names: one '%' more. */
+	check_pair("/%shmfs", "%%shmfs");
+	check_pair("/%anon", "%%anon");
+	check_pair("/%anon.1.2", "%%anon.1.2");
+	check_pair("/%memfd", "%%memfd");
+	check_pair("/%sealable", "%%sealable");
+	check_pair("/%%sealable", "%%%sealable");
+	check_pair("/%a", "%%a");
+	check_pair("/%z/", "%%z%2F");
+	check_pair("/%a%2F", "%%a%%2F");
+	/* The shift happens only at the start. */
+	check_pair("/x%anon", "x%anon");
+	check_pair("/.%anon", ".%anon");
+	check_pair("/shmfs", "shmfs");
+	/* Combinations. */
+	check_pair("/%//%", "%%%2F%2F%");
+	check_pair("/%%/2F", "%%%%%2F2F");
+	check_pair("/%/%2F", "%%%2F%%2F");
 }
 END_TEST
 
-/* Every byte but NUL, '/' and '%' stands for itself. */
+/* Every byte but NUL and '/' stands for itself. */
 START_TEST(test_all_bytes)
 {
 	char name[300], enc[FILE_BUF], dec[NAME_BUF];
@@ -83,22 +137,22 @@ START_TEST(test_all_bytes)
 
 	name[len++] = '/';
 	for (int c = 1; c < 256; c++)
-		if (c != '/' && c != '%')
+		if (c != '/')
 			name[len++] = (char)c;
 	name[len] = '\0';
-	ck_assert_uint_eq(len, 254);
+	ck_assert_uint_eq(len, 255);
 	n = shmfs_name_encode(name, len, enc, sizeof(enc));
-	ck_assert_int_eq(n, 253);
-	ck_assert_mem_eq(enc, name + 1, 254); /* the NUL too */
+	ck_assert_int_eq(n, 254);
+	ck_assert_mem_eq(enc, name + 1, 255); /* the NUL too */
 
-	/* One byte at a time, '/' and '%' included. */
+	/* One byte at a time, '/' included. */
 	for (int c = 1; c < 256; c++) {
 		char one[3] = { '/', (char)c, '\0' };
 
 		n = encode(one, enc, sizeof(enc));
-		if (c == '/' || c == '%') {
+		if (c == '/') {
 			ck_assert_int_eq(n, 3);
-			ck_assert_str_eq(enc, c == '/' ? "%2F" : "%25");
+			ck_assert_str_eq(enc, "%2F");
 		} else if (c == '.') {
 			ck_assert_str_eq(enc, "%2E");
 		} else {
@@ -113,58 +167,75 @@ START_TEST(test_all_bytes)
 }
 END_TEST
 
-/* File names that are not the canonical encoding of any shm name. */
-static const char *const noncanonical[] = {
-	"",   /* "/" is "%00" */
-	".",  /* "/." is "%2E" */
-	"..", /* "/.." is "%2E%2E" */
-	"%",
-	"a%",
-	"%2",
-	"a%2",
-	"%z1",
-	"a%z",
-	"%zz",
-	"%2f",
-	"a%2fb",
-	"%2e",
-	"%41",
-	"%2G",
-	"%%",
-	"%%25",
-	"%0",
-	"%01",
-	"%FF",
-	"%20",
-	"x%2E",
-	"%2Ex",
-	"%2E%2Ex",
-	".%2E",
-	"%2E.",
-	"%2E%2E%2E",
-	"x%00",
-	"%00x",
-	"%00%00",
-	"a/b",
-	"/",
-	"/a",
-	"a/",
-	SHMFS_PROBE_NAME,
-	SHMFS_ANON_PREFIX,
-	SHMFS_MEMFD_PREFIX,
-	SHMFS_ANON_PREFIX "1234",
-	SHMFS_MEMFD_PREFIX "x",
+/* Strings that are no file name at all: EINVAL. */
+static const char *const not_file_names[] = {
+	"", ".", "..", "a/b", "/", "/a", "a/", "%2F/", "%a/",
 };
 
-START_TEST(test_noncanonical_rejected)
+START_TEST(test_not_file_names)
 {
-	const char *file = noncanonical[_i];
+	const char *file = not_file_names[_i];
 	char dec[NAME_BUF];
 
 	ck_assert_msg(shmfs_name_decode(file, dec, sizeof(dec)) == -EINVAL,
 		      "decode accepted \"%s\"", file);
+	ck_assert_int_eq(shmfs_file_name_check(file), -EINVAL);
 	ck_assert_msg(!shmfs_file_name_valid(file), "\"%s\" called valid",
 		      file);
+}
+END_TEST
+
+/* File names of the daemon's own (proto.h): EPERM, no shm name's. */
+static const char *const reserved[] = {
+	SHMFS_PROBE_NAME,
+	SHMFS_ANON_PREFIX,
+	SHMFS_MEMFD_PREFIX,
+	SHMFS_SEALABLE_PREFIX,
+	SHMFS_ANON_PREFIX ".1234.1",
+	SHMFS_MEMFD_PREFIX ".1.2.tag",
+	"%a",
+	"%z",
+	"%zz",
+	"%a%2F",
+	"%shmfs2",
+};
+
+START_TEST(test_reserved_rejected)
+{
+	const char *file = reserved[_i];
+	char dec[NAME_BUF];
+
+	ck_assert_msg(shmfs_name_decode(file, dec, sizeof(dec)) == -EPERM,
+		      "decode of \"%s\" not EPERM", file);
+	ck_assert_int_eq(shmfs_file_name_check(file), -EPERM);
+	ck_assert(!shmfs_file_name_valid(file));
+}
+END_TEST
+
+/*
+ * What used to be refused as non-canonical is now a name of itself, or
+ * the name it spells with one '%' less.
+ */
+START_TEST(test_former_noncanonical)
+{
+	static const char *const files[] = {
+		"%",   "a%",  "%2",	"a%2",	  "%Z1",    "a%z",  "%2f",
+		"a%2fb", "%2e", "%41",	"%2G",	  "%%",	    "%%25", "%0",
+		"%01", "%FF", "%20",	"x%2E",	  "%2Ex",   "%2E%2Ex", ".%2E",
+		"%2E.", "%2E%2E%2E", "x%00", "%00x", "%00%00", "%25", "%%2F",
+		"%%%2F", "%%a", "%%shmfs", "%%00", "%%%2E%2E", "%Z", "%.",
+	};
+	char dec[NAME_BUF], enc[FILE_BUF];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int n = shmfs_name_decode(files[i], dec, sizeof(dec));
+
+		ck_assert_msg(n > 0, "\"%s\" refused: %d", files[i], n);
+		ck_assert_int_eq(shmfs_file_name_check(files[i]), 0);
+		ck_assert_int_eq(shmfs_name_encode(dec, (size_t)n, enc, sizeof(enc)),
+				 (int)strlen(files[i]));
+		ck_assert_str_eq(enc, files[i]);
+	}
 }
 END_TEST
 
@@ -203,16 +274,40 @@ START_TEST(test_length_limit)
 
 	/* An escape that would straddle the limit: 253 + 3 = 256. */
 	len = repeat_name(name, 'a', 253);
-	name[len++] = '%';
+	name[len++] = '/';
 	name[len] = '\0';
 	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)),
 			 -ENAMETOOLONG);
 	/* ... and one that ends exactly on it: 252 + 3 = 255. */
 	len = repeat_name(name, 'a', 252);
-	name[len++] = '%';
+	name[len++] = '/';
 	name[len] = '\0';
 	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)), 255);
-	ck_assert_str_eq(enc + 252, "%25");
+	ck_assert_str_eq(enc + 252, "%2F");
+	/* A '%' costs one byte, unless a '/' follows: "/%%%/" is 7 bytes. */
+	len = repeat_name(name, '%', 254);
+	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)), 254);
+	ck_assert(shmfs_file_name_valid(enc));
+	len = repeat_name(name, '%', 126);
+	name[len++] = '/';
+	name[len] = '\0';
+	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)), 255);
+	ck_assert_int_eq(shmfs_name_decode(enc, dec, sizeof(dec)), 128);
+	ck_assert_str_eq(dec, name);
+	len = repeat_name(name, '%', 127);
+	name[len++] = '/';
+	name[len] = '\0';
+	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)),
+			 -ENAMETOOLONG);
+	/* The shifted look-alikes: 254 + 1 fits, 255 + 1 does not. */
+	len = repeat_name(name, 'a', 254);
+	name[1] = '%';
+	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)), 255);
+	ck_assert_int_eq(memcmp(enc, "%%a", 3), 0);
+	len = repeat_name(name, 'a', 255);
+	name[1] = '%';
+	ck_assert_int_eq(shmfs_name_encode(name, len, enc, sizeof(enc)),
+			 -ENAMETOOLONG);
 
 	/* The longest shm name is far too long for a file name. */
 	len = repeat_name(name, 'b', SHMFS_NAME_MAX - 1);
@@ -228,6 +323,7 @@ START_TEST(test_length_limit)
 	enc[256] = '\0';
 	ck_assert(!shmfs_file_name_valid(enc));
 	ck_assert_int_eq(shmfs_name_decode(enc, dec, sizeof(dec)), -EINVAL);
+	ck_assert_int_eq(shmfs_file_name_check(enc), -EINVAL);
 	enc[255] = '\0';
 	ck_assert(shmfs_file_name_valid(enc));
 	ck_assert_int_eq(shmfs_name_decode(enc, dec, sizeof(dec)), 256);
@@ -266,6 +362,19 @@ START_TEST(test_small_buffers)
 	ck_assert_int_eq(shmfs_name_decode("%2E%2E", buf, 3), -ENAMETOOLONG);
 	ck_assert_int_eq(shmfs_name_decode("a%2F", buf, 4), 3);
 	ck_assert_int_eq(shmfs_name_decode("a%2F", buf, 3), -ENAMETOOLONG);
+	ck_assert_int_eq(shmfs_name_decode("%%2F", buf, 5), 4);
+	ck_assert_str_eq(buf, "/%2F");
+	ck_assert_int_eq(shmfs_name_decode("%%2F", buf, 4), -ENAMETOOLONG);
+	ck_assert_int_eq(shmfs_name_decode("%%a", buf, 4), 3);
+	ck_assert_str_eq(buf, "/%a");
+	ck_assert_int_eq(shmfs_name_decode("%%a", buf, 3), -ENAMETOOLONG);
+	ck_assert_int_eq(shmfs_name_decode("foo", buf, 0), -ENAMETOOLONG);
+	ck_assert_int_eq(encode("/%a", buf, 4), 3);
+	ck_assert_str_eq(buf, "%%a");
+	ck_assert_int_eq(encode("/%a", buf, 3), -ENAMETOOLONG);
+	ck_assert_int_eq(encode("/%/", buf, 6), 5);
+	ck_assert_int_eq(encode("/%/", buf, 5), -ENAMETOOLONG);
+	ck_assert_int_eq(encode("/%/", buf, 0), -ENAMETOOLONG);
 }
 END_TEST
 
@@ -290,25 +399,49 @@ static uint64_t rng_next(void)
  */
 static char rng_byte(void)
 {
-	static const char tricky[] = "%/.%/.2EF50";
+	static const char tricky[] = "%/.%/.2EF50a%";
 
 	if (rng_next() % 2)
 		return tricky[rng_next() % (sizeof(tricky) - 1)];
 	return (char)(1 + rng_next() % 255);
 }
 
-/* The file name length the codec must produce, computed independently. */
+/*
+ * The file name length the codec must produce, computed independently from
+ * the rules: each '/' after m '%' costs m + 2 bytes more, each literal "2F"
+ * after m >= 1 '%' m more, and a rest starting with '%'s and a lowercase
+ * letter (or exactly "00", "2E", "2E%2E") one more.
+ */
 static size_t expected_len(const char *name, size_t len)
 {
-	size_t n = 0;
+	const char *r = name + 1;
+	size_t rl = len - 1, n = rl, m = 0, lead = 0;
 
-	if (len == 1)
-		return 3; /* "%00" */
-	if ((len == 2 && name[1] == '.') ||
-	    (len == 3 && name[1] == '.' && name[2] == '.'))
-		return 3 * (len - 1);
-	for (size_t i = 1; i < len; i++)
-		n += name[i] == '/' || name[i] == '%' ? 3 : 1;
+	if (rl == 0 || (rl == 1 && r[0] == '.'))
+		return 3; /* "%00", "%2E" */
+	if (rl == 2 && r[0] == '.' && r[1] == '.')
+		return 6; /* "%2E%2E" */
+	while (lead < rl && r[lead] == '%')
+		lead++;
+	if (lead > 0 && lead < rl &&
+	    ((r[lead] >= 'a' && r[lead] <= 'z') ||
+	     (rl - lead == 2 && (memcmp(r + lead, "00", 2) == 0 ||
+				 memcmp(r + lead, "2E", 2) == 0)) ||
+	     (rl - lead == 5 && memcmp(r + lead, "2E%2E", 5) == 0)))
+		n++;
+	for (size_t i = 0; i < rl; i++) {
+		if (r[i] == '%') {
+			m++;
+			continue;
+		}
+		if (r[i] == '/') {
+			n += m + 2;
+		} else if (m > 0 && r[i] == '2' && i + 1 < rl && r[i + 1] == 'F') {
+			n += m;
+			i++;
+		}
+		m = 0;
+	}
 	return n;
 }
 
@@ -442,7 +575,17 @@ START_TEST(test_random_decode_is_canonical)
 			      "seed %#llx: \"%s\" valid disagrees with decode",
 			      (unsigned long long)seed, file);
 		if (n < 0) {
-			ck_assert_int_eq(n, -EINVAL);
+			/* Only no file names and the reserved ones. */
+			ck_assert_msg(n == (len == 0 || strchr(file, '/') ||
+						    strcmp(file, ".") == 0 ||
+						    strcmp(file, "..") == 0 ?
+						    -EINVAL :
+						    -EPERM),
+				      "seed %#llx: \"%s\" refused with %d",
+				      (unsigned long long)seed, file, n);
+			if (n == -EPERM)
+				ck_assert(file[0] == '%' && file[1] >= 'a' &&
+					  file[1] <= 'z');
 			refused++;
 			continue;
 		}
@@ -469,8 +612,11 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, test_ordinary_names_map_to_themselves);
 	tcase_add_test(tc, test_special_names);
 	tcase_add_test(tc, test_all_bytes);
-	tcase_add_loop_test(tc, test_noncanonical_rejected, 0,
-			    sizeof(noncanonical) / sizeof(noncanonical[0]));
+	tcase_add_loop_test(tc, test_not_file_names, 0,
+			    sizeof(not_file_names) / sizeof(not_file_names[0]));
+	tcase_add_loop_test(tc, test_reserved_rejected, 0,
+			    sizeof(reserved) / sizeof(reserved[0]));
+	tcase_add_test(tc, test_former_noncanonical);
 	tcase_add_test(tc, test_length_limit);
 	tcase_add_test(tc, test_small_buffers);
 	suite_add_tcase(s, tc);

@@ -788,9 +788,9 @@ START_TEST(test_rename_flags)
 	ck_assert_int_eq(renameat2(mfd, "nothere", mfd, "nd", 0), -1);
 	ck_assert_int_eq(errno, ENOENT);
 
-	/* onto a name that is not a canonical encoding */
-	ck_assert_int_eq(renameat2(mfd, "nb", mfd, "x%zz", 0), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	/* onto a name reserved for the daemon ('%' and a lowercase letter) */
+	ck_assert_int_eq(renameat2(mfd, "nb", mfd, "%zz", 0), -1);
+	ck_assert_int_eq(errno, EPERM);
 	expect_name("nb", ia, "first");
 	obj_unlink("nb");
 }
@@ -1250,28 +1250,43 @@ START_TEST(test_only_regular_files)
 }
 END_TEST
 
-START_TEST(test_noncanonical_names)
+START_TEST(test_file_names)
 {
-	/* each decodes to nothing, or to a name whose canonical file is another */
-	static const char *const bad[] = { "a%zz", "%41",   "a%2",  "%2f",
-					   "%00x", "%",	    "%25%", "%2E.",
-					   "a%2E", "%2e%2E" };
+	/* file names any filesystem takes, and the shm names they are */
+	static const char *const plain[][2] = {
+		{ "50%", "/50%" },     { "%", "/%" },	      { "%25", "/%25" },
+		{ "a%zz", "/a%zz" },   { "%41", "/%41" },     { "%2f", "/%2f" },
+		{ "%2E.", "/%2E." },   { "a%2E", "/a%2E" },   { "%00x", "/%00x" },
+		{ "%%2F", "/%2F" },    { "%%00", "/%00" },    { "%%anon", "/%anon" },
+		{ "%Zz", "/%Zz" },     { "%.", "/%." },
+	};
+	/* reserved for the daemon: creating one is EPERM */
+	static const char *const reserved[] = { "%a", "%zz", "%foo", "%shmfs2",
+						"%a%2F" };
 	/* shm names whose files need the escapes */
 	static const char *const shm[] = { "/",	  "/.",	   "/..", "/a/b",
-					   "//x", "/100%", "/%2F" };
+					   "//x", "/100%", "/%2F", "/%/",
+					   "/%00", "/%anon", "/%2E%2E" };
 	char file[SHMFS_FILE_NAME_MAX + 2], back[SHMFS_NAME_MAX + 2];
 	struct stat st;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert(!shmfs_file_name_valid(bad[i]));
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		close(obj_create(plain[i][0], 0));
+		ck_assert_int_eq(listed(plain[i][0]), 1);
+		ck_assert_int_gt(shmfs_name_decode(plain[i][0], back, sizeof(back)), 0);
+		ck_assert_str_eq(back, plain[i][1]);
+		obj_unlink(plain[i][0]);
+	}
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		errno = 0;
-		ck_assert_msg(openat(mfd, bad[i], O_RDWR | O_CREAT, 0600) ==
+		ck_assert_msg(openat(mfd, reserved[i], O_RDWR | O_CREAT, 0600) ==
 					      -1 &&
-				      errno == EINVAL,
-			      "create %s: want EINVAL, got %s", bad[i],
+				      errno == EPERM,
+			      "create %s: want EPERM, got %s", reserved[i],
 			      strerror(errno));
-		ck_assert_int_eq(name_stat(bad[i], &st), -1);
+		ck_assert_int_eq(name_stat(reserved[i], &st), -1);
 		ck_assert_int_eq(errno, ENOENT);
+		ck_assert_int_eq(listed(reserved[i]), 0);
 	}
 	for (size_t i = 0; i < sizeof(shm) / sizeof(shm[0]); i++) {
 		int fd;
@@ -2676,7 +2691,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_seek_data_hole);
 	tcase_add_test(tc, test_seek_mapped);
 	tcase_add_test(tc, test_only_regular_files);
-	tcase_add_test(tc, test_noncanonical_names);
+	tcase_add_test(tc, test_file_names);
 	tcase_add_test(tc, test_nogrow);
 	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_anonymous_create);

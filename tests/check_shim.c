@@ -389,7 +389,7 @@ END_TEST
 
 START_TEST(open_escape_too_long)
 {
-	char name[128];
+	char name[160];
 
 	/* 85 slashes after the first encode to 255 bytes, 86 to 258. */
 	name[0] = '/';
@@ -397,8 +397,17 @@ START_TEST(open_escape_too_long)
 	name[86] = '\0';
 	close(ck_ok(shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600)));
 	ck_ok(shm_unlink(name));
-	memset(name + 1, '%', 86);
+	memset(name + 1, '/', 86);
 	name[87] = '\0';
+	ck_fails(shm_open(name, O_RDWR | O_CREAT, 0600), ENAMETOOLONG);
+	ck_fails(shm_unlink(name), ENAMETOOLONG);
+	/* m '%' before a '/' take 2m + 3 bytes: 126 fit, 127 do not. */
+	memset(name + 1, '%', 126);
+	strcpy(name + 127, "/");
+	close(ck_ok(shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600)));
+	ck_ok(shm_unlink(name));
+	memset(name + 1, '%', 127);
+	strcpy(name + 128, "/");
 	ck_fails(shm_open(name, O_RDWR | O_CREAT, 0600), ENAMETOOLONG);
 	ck_fails(shm_unlink(name), ENAMETOOLONG);
 }
@@ -731,11 +740,16 @@ static const struct {
 	{ "/.", "%2E" },
 	{ "/..", "%2E%2E" },
 	{ "/...", "..." },
-	{ "/%", "%25" },
-	{ "/%25", "%2525" },
-	{ "/a%2Fb", "a%252Fb" },
-	{ "/%00", "%2500" },
-	{ "/%2E", "%252E" },
+	{ "/%", "%" },
+	{ "/50%", "50%" },
+	{ "/%25", "%25" },
+	{ "/%/", "%%%2F" },
+	{ "/a%2Fb", "a%%2Fb" },
+	{ "/%00", "%%00" },
+	{ "/%2E", "%%2E" },
+	{ "/%2E%2E", "%%2E%2E" },
+	{ "/%shmfs", "%%shmfs" },
+	{ "/%anon", "%%anon" },
 	{ "/ sp ace", " sp ace" },
 	{ "/\xff\x01", "\xff\x01" },
 };
@@ -779,6 +793,22 @@ START_TEST(names_file_is_object)
 	check_data("/bar", "made by open");
 	ck_ok(shm_unlink("/bar"));
 	ck_assert(!file_exists("bar"));
+
+	/* Any file name is one: "50%" is "/50%", "%2F" is "//". */
+	fd = open(mpath("50%"), O_CREAT | O_EXCL | O_RDWR, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "fifty", 5), 5);
+	close(fd);
+	check_data("/50%", "fifty");
+	ck_ok(shm_unlink("/50%"));
+	ck_assert(!file_exists("50%"));
+	fd = open(mpath("%2F"), O_CREAT | O_EXCL | O_RDWR, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "slash", 5), 5);
+	close(fd);
+	check_data("//", "slash");
+	ck_ok(shm_unlink("//"));
+	ck_assert(!file_exists("%2F"));
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cli.sh: ordinary command-line tools (echo, cat, ls, cp, mv, rm, chmod,
-# chown, df, du, stat, truncate, mkdir, ln) on a real shmfs mount.  Prints one
-# line per check and stops at the first failure.
+# chown, df, du, stat, truncate, mkdir, ln) on a real shmfs mount, with any
+# file names ('50%', '%2F').  Prints one line per check and stops at the
+# first failure.
 set -u
 srcdir=${SHMFS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$srcdir/tests/lib.sh"
@@ -104,6 +105,44 @@ expect_eq "ln: two names, one inode" "$(stat -c '%h %i' "$MNT/hard")" \
 expect_eq "ln: st_nlink 2" "$(stat -c %h "$MNT/foo")" "2"
 rm "$MNT/hard" || shmfs_die "rm hard"
 expect_eq "rm of one name: st_nlink 1" "$(stat -c %h "$MNT/foo")" "1"
+
+# Any file name a filesystem takes works; '%' and a lowercase letter first
+# is the daemon's (EPERM).
+touch "$MNT/50%" || shmfs_die "touch 50%"
+echo x >"$MNT/%2F" || shmfs_die "echo x > %2F"
+echo y >"$MNT/%25" || shmfs_die "echo y > %25"
+echo z >"$MNT/%%anon" || shmfs_die "echo z > %%anon"
+for f in % %% %2E %00 %2E%2E a%2Fb %Z; do
+	touch "$MNT/$f" || shmfs_die "touch $f"
+done
+expect_eq "ls lists them as written" "$(ls "$MNT" | tr '\n' ' ')" \
+	"% %% %%anon %00 %25 %2E %2E%2E %2F %Z 50% a%2Fb foo "
+expect_eq "cat %2F" "$(cat "$MNT/%2F")" "x"
+expect_eq "cat %25" "$(cat "$MNT/%25")" "y"
+expect_eq "cat %%anon" "$(cat "$MNT/%%anon")" "z"
+mv "$MNT/50%" "$MNT/60%" || shmfs_die "mv 50% 60%"
+[ -e "$MNT/60%" ] && [ ! -e "$MNT/50%" ] || shmfs_die "mv 50% 60% did not move"
+ok "mv 50% 60%"
+for f in %foo %a %shmfs2; do
+	if msg=$(touch "$MNT/$f" 2>&1); then
+		shmfs_die "touch $f succeeded"
+	fi
+	case $msg in
+	*"Operation not permitted"*) ok "touch $f: EPERM" ;;
+	*) shmfs_die "touch $f: want EPERM, got: $msg" ;;
+	esac
+done
+if msg=$(mv "$MNT/60%" "$MNT/%foo" 2>&1); then
+	shmfs_die "mv onto %foo succeeded"
+fi
+case $msg in
+*"Operation not permitted"*) ok "mv onto %foo: EPERM" ;;
+*) shmfs_die "mv onto %foo: want EPERM, got: $msg" ;;
+esac
+rm "$MNT/60%" "$MNT/%2F" "$MNT/%25" "$MNT/%%anon" "$MNT/%" "$MNT/%%" \
+	"$MNT/%2E" "$MNT/%00" "$MNT/%2E%2E" "$MNT/a%2Fb" "$MNT/%Z" ||
+	shmfs_die "rm of the %-names"
+expect_eq "only foo left" "$(ls -A "$MNT")" "foo"
 
 # A sparse file holds no memory.
 truncate -s 1G "$MNT/sparse" || shmfs_die "truncate -s 1G"

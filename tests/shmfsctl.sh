@@ -97,7 +97,7 @@ expect_rc "create" 0 -- create /plain
 expect_eq "create: default mode 0600, size 0" "$(stat -c '%a %s %U' "$MNT/plain")" "600 0 $(id -un)"
 expect_rc "create -m 644 -s 1m, two names" 0 -- create -m 644 -s 1m /a/b '/50%'
 expect_eq "create -m -s: a/b" "$(stat -c '%a %s' "$MNT/a%2Fb")" "644 1048576"
-expect_eq "create -m -s: 50%" "$(stat -c '%a %s' "$MNT/50%25")" "644 1048576"
+expect_eq "create -m -s: 50% is the file 50%" "$(stat -c '%a %s' "$MNT/50%")" "644 1048576"
 expect_rc "create of an existing name keeps it" 0 -- create /a/b
 expect_eq "create of an existing name: same size" "$(stat -c %s "$MNT/a%2Fb")" 1048576
 expect_rc "create -x of an existing name: exit 1" 1 "create /a/b: File exists" -- create -x /a/b

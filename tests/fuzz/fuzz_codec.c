@@ -4,15 +4,18 @@
  * The first byte picks the output buffer size, the rest is used twice: as
  * the rest of a shm name (after its '/', up to the first NUL) and as a
  * file name.  Checked, against rules stated here rather than the codec's
- * own code:
- *  - encoding succeeds exactly when the expected file name (escapes: '/'
- *    and '%' take three bytes, "", "." and ".." their special codes) fits
- *    in SHMFS_FILE_NAME_MAX and the buffer, and then has that length, no
- *    '/', and decodes back to the name (every valid name round-trips);
+ * own code, that the codec is a bijection between shm names (whose file
+ * names fit) and the file names the kernel accepts, minus the reserved ones:
+ *  - encoding succeeds exactly when the expected file name (see
+ *    expected_file_len) fits in SHMFS_FILE_NAME_MAX and the buffer, and
+ *    then has that length, no '/', and decodes back to the name;
+ *  - decoding fails exactly for what is no file name (EINVAL: "", ".",
+ *    "..", a '/', over 255 bytes) and for the reserved names ('%' and a
+ *    lowercase letter: EPERM), so every other file name is creatable;
  *  - every decode that succeeds re-encodes to the file name it came from
- *    (only canonical encodings decode), gives a name starting with '/' of
- *    the returned length, and never writes past the buffer;
- *  - shmfs_file_name_valid() agrees with decode and the length limit.
+ *    (no two file names alias one shm name), gives a name starting with
+ *    '/' of the returned length, and never writes past the buffer;
+ *  - shmfs_file_name_valid() and _check() agree with decode.
  * Buffers are heap blocks of the exact size, so ASan sees any overrun.
  */
 #include <errno.h>
@@ -33,10 +36,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		abort();                                     \
 	} while (0)
 
-/* The file name length the format prescribes for a name's rest. */
+/* Does s (len bytes) match a run of >= 1 '%' then exactly tail? */
+static bool pct_then(const char *s, size_t len, const char *tail)
+{
+	size_t k = 0, tl = strlen(tail);
+
+	while (k < len && s[k] == '%')
+		k++;
+	return k > 0 && len - k == tl && memcmp(s + k, tail, tl) == 0;
+}
+
+/*
+ * The file name length the format prescribes for a name's rest: "", "."
+ * and ".." have codes of 3, 3 and 6 bytes; a '/' after m '%' costs m + 2
+ * bytes more (2m + 1 '%' and "2F"), a literal "2F" after m >= 1 '%' m more
+ * (2m '%'); a rest that is '%'s then "00", "2E" or "2E%2E", or that starts
+ * with '%'s and a lowercase letter, one more.
+ */
 static size_t expected_file_len(const char *rest, size_t len)
 {
-	size_t n = 0;
+	size_t n = len, m = 0, lead = 0;
 
 	if (len == 0)
 		return 3; /* "%00" */
@@ -44,9 +63,37 @@ static size_t expected_file_len(const char *rest, size_t len)
 		return 3; /* "%2E" */
 	if (len == 2 && rest[0] == '.' && rest[1] == '.')
 		return 6; /* "%2E%2E" */
-	for (size_t i = 0; i < len; i++)
-		n += rest[i] == '/' || rest[i] == '%' ? 3 : 1;
+	while (lead < len && rest[lead] == '%')
+		lead++;
+	if ((lead > 0 && lead < len && rest[lead] >= 'a' && rest[lead] <= 'z') ||
+	    pct_then(rest, len, "00") || pct_then(rest, len, "2E") ||
+	    pct_then(rest, len, "2E%2E"))
+		n++;
+	for (size_t i = 0; i < len; i++) {
+		if (rest[i] == '%') {
+			m++;
+			continue;
+		}
+		if (rest[i] == '/') {
+			n += m + 2;
+		} else if (m > 0 && rest[i] == '2' && i + 1 < len && rest[i + 1] == 'F') {
+			n += m;
+			i++;
+		}
+		m = 0;
+	}
 	return n;
+}
+
+/* What decoding must answer for a file name: 0 (a shm name), -EINVAL or -EPERM. */
+static int expected_file_class(const char *file, size_t len)
+{
+	if (len == 0 || len > SHMFS_FILE_NAME_MAX || memchr(file, '/', len) ||
+	    strcmp(file, ".") == 0 || strcmp(file, "..") == 0)
+		return -EINVAL;
+	if (file[0] == '%' && file[1] >= 'a' && file[1] <= 'z')
+		return -EPERM;
+	return 0;
 }
 
 /* Encodes a name into an outsz-byte heap buffer; returns the result and the buffer. */
@@ -114,25 +161,30 @@ static void check_file(const char *file, size_t file_len, size_t outsz)
 {
 	char *name = malloc(outsz ? outsz : 1), *again;
 	char full[SHMFS_NAME_MAX * 3 + 2];
-	int n, full_n, m;
+	int n, full_n, m, want;
 	bool valid;
 
 	if (!name)
 		abort();
 	/* What the file name means, whatever buffer the caller brings. */
 	full_n = shmfs_name_decode(file, full, sizeof(full));
-	if (full_n == -ENAMETOOLONG || (full_n < 0 && full_n != -EINVAL))
-		FAIL("decode of a %zu-byte file name into a large buffer: %d",
-		     file_len, full_n);
+	want = expected_file_class(file, file_len);
+	if (full_n < 0 ? full_n != want : want != 0)
+		FAIL("decode of the %zu-byte file name '%s' into a large "
+		     "buffer: %d, expected %s",
+		     file_len, file, full_n, want ? "that error" : "a name");
+	/* Decoding never lengthens: "/" and at most the file name. */
+	if (full_n > (int)file_len + 1)
+		FAIL("'%s' decodes to %d bytes", file, full_n);
 	valid = shmfs_file_name_valid(file);
-	if (valid != (full_n > 0 && file_len <= SHMFS_FILE_NAME_MAX))
-		FAIL("file_name_valid('%s') = %d, but decode gives %d", file,
-		     valid, full_n);
+	if (valid != (full_n > 0) || shmfs_file_name_check(file) != (full_n > 0 ? 0 : full_n))
+		FAIL("file_name_valid('%s') = %d, check %d, but decode gives %d",
+		     file, valid, shmfs_file_name_check(file), full_n);
 
 	n = shmfs_name_decode(file, name, outsz);
 	if (full_n < 0) {
-		/* Invalid; a small buffer may be reported first. */
-		if (n != -EINVAL && n != -ENAMETOOLONG)
+		/* Not a shm name's; a small buffer may be reported first. */
+		if (n != full_n && n != -ENAMETOOLONG)
 			FAIL("decode of invalid '%s': %d", file, n);
 		goto out;
 	}
