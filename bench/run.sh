@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run.sh: mounts shmfs, a fresh tmpfs and libfuse's passthrough_ll
 # example (over a second tmpfs) side by side, builds and runs bench/shmbench.c
 # on all three, and prints the machine details and the results table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shmbench.c: the side-by-side benchmark of shmfs, a fresh tmpfs and
  * libfuse's passthrough_ll example (over another tmpfs).  bench/run.sh builds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shmfs.h: the public interface of libshmfs, FreeBSD's POSIX shared-memory
  * API on Linux.  shm_open() and shm_unlink() keep their <sys/mman.h>

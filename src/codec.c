@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * codec.c: shm name <-> file name mapping; the format is described in
  * codec.h.  Pure functions, no allocation: used on the shim's hot path.

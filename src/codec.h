@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * codec.h: the reversible mapping between shm names and file names on the
  * mount, shared by the daemon and the shim (one implementation).

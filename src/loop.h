@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * loop.h: the daemon's session loop.  See loop.c for why it is not
  * libfuse's.

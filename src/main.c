@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c: the shmfs daemon's entry point: parse, validate, set up the
  * filesystem and the FUSE session, mount, serve, unwind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mappings.c: the /proc walk behind F_SEAL_WRITE's EBUSY (see mappings.h).
  *

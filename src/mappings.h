@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mappings.h: finds writable shared mappings of a file in other processes.
  * The daemon never sees mmap(2), yet F_SEAL_WRITE must fail with EBUSY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ns.c: the flat name -> object dictionary and its ordered list of names
  * and directory cursors (see ns.h).

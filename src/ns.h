@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ns.h: the namespace, one flat dictionary from file name to object
  * (FreeBSD's design: chained hashing with 32-bit FNV-1a).  A name is an

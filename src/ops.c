@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ops.c: the FUSE ops adapter.  Thin handlers: take the caller's
  * credentials, call the namespace and the store under the filesystem lock,

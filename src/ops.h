@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ops.h: the FUSE ops adapter: the filesystem state shared by all request
  * handlers, and the libfuse low-level operations table.

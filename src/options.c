@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * options.c: shmfs's own mount options (size=, nr_objects=, mode=, uid=,
  * gid=, oom_score_adj=, user_size=, user_nr_objects=), taken out of the FUSE argument list with libfuse's fuse_opt before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * options.h: the daemon's own mount options (size=, nr_objects=, mode=,
  * uid=, gid=, passthrough=, oom_score_adj=, user_size=, user_nr_objects=),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * perm.c: permission checks from request credentials (see perm.h).
  */

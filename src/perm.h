@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * perm.h: the permission model of SEMANTICS.md: owner, then group
  * (supplementary groups included), then other; the first class that matches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.h: the contract between the daemon and the shim, beyond ordinary
  * system calls on the mount: reserved file names and ioctl numbers.

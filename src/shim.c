@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shim.c: libshmfs, FreeBSD's POSIX shared-memory calls on a shmfs mount.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shmfsctl.c: shmfsctl(1), the administration tool for shmfs mounts, after
  * FreeBSD's posixshmcontrol(1): ls, create, rm, rename, truncate, dump and

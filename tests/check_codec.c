@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_codec.c: unit tests of the name codec (src/codec.c): the fixed
  * encodings (every escape and every shifted look-alike), the refusal of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_daemon.c: integration tests of the daemon on real mounts, with
  * ordinary system calls on files under the mount (the shim is not involved):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_faults.c: reliability under faults and races, on real mounts:
  * clients killed with SIGKILL at random points, a full mount, a killed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_mappings.c: unit tests of the /proc walk that finds writable shared
  * mappings (src/mappings.c), on fake procfs trees whose maps and smaps lines

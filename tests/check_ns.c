@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_ns.c: unit tests of the namespace dictionary (src/ns.c): insert,
  * lookup and remove, duplicates, growth of the table, names of arbitrary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_options.c: unit tests of the daemon's option parsing
  * (src/options.c): size= and its suffixes, percentages, bounds and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_perm.c: the permission matrix of a real mount, as unprivileged
  * users.  Root prepares objects with chosen owners, groups and modes; each

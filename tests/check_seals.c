@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_seals.c: tests of seals (SEMANTICS.md, "Seals") through libshmfs on
  * a real mount: the initial seals of each kind of object, F_ADD_SEALS's

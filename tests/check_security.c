@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_security.c: the security rows that check_shim.c, check_daemon.c and
  * check_perm.c leave open: names that look like paths ("/../x", "/./x",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_shim.c: tests of libshmfs (src/shim.c) on a real mount: every row of
  * SEMANTICS.md for shm_open, shm_unlink, shm_rename, SHM_ANON and

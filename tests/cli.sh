@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # cli.sh: ordinary command-line tools (echo, cat, ls, cp, mv, rm, chmod,
 # chown, df, du, stat, truncate, mkdir, ln) on a real shmfs mount, with any
 # file names ('50%', '%2F').  Prints one line per check and stops at the

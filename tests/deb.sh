@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # deb.sh: builds the Debian packages (dpkg-buildpackage -us -uc -b) from a
 # copy of the source tree, checks their contents, dependencies and lintian,
 # checks apt would install them, then stages them with dpkg -x and runs the

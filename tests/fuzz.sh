@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/fuzz.sh: runs each libFuzzer harness of tests/fuzz/ (codec, options,
 # store) for FUZZ_SECONDS seconds (default 30), starting from a copy of its
 # committed corpus in tests/fuzz/corpus/NAME (the source tree may be read-only,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harness.c: mounting real daemons for the integration tests; see harness.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harness.h: helpers shared by the integration tests: mount a real shmfs
  * daemon in a temporary directory, run code as another user, read the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh: helpers sourced by the shell tests (bash): mount a real shmfs daemon
 # in a temporary directory and clean everything up on exit, also on failure;
 # report checks (ok, expect_eq) and failures (shmfs_die); skip a test or a

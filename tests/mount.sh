@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mount.sh: mount(8) with -t fuse.shmfs, an fstab line (mount -T FILE) and
 # umount(8), through the system's mount.fuse3, as an installed shmfs is
 # mounted.  Needs root.  mount(8) clears PATH, so mount.fuse3 finds "shmfs"

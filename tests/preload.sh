@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # preload.sh: libshmfs in other programs, on a real mount.  Unmodified
 # programs run with LD_PRELOAD=libshmfs.so: Python's
 # multiprocessing.shared_memory across two processes, and tests/shm_prog, a

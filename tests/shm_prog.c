@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * shm_prog.c: a plain program bound to glibc's shm_open, shm_unlink,
  * memfd_create and write, never linked to libshmfs; tests/preload.sh runs

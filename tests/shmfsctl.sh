@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shmfsctl.sh: every shmfsctl subcommand, its errors and exit codes, on a
 # real shmfs mount.  Prints one line per check and stops at the first failure.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # systemd.sh: the generated dev-shmfs.mount passes systemd-analyze verify
 # with no warning at all, and names the configured bindir.  verify needs no
 # running systemd; --man=no because the manual pages are not installed yet.

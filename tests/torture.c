@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * torture.c: model-based random testing of a shmfs mount.  A driver process
  * keeps an exact in-memory model of every object (its bytes, its size, its

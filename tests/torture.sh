@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # torture.sh: the short runs of the model-based random tester (tests/torture.c)
 # that `make check` does: a fixed seed, so a regression shows the same way
 # every time, and a fresh seed, printed, so runs keep finding new sequences.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # valgrind.sh: runs the daemon under valgrind memcheck through a workload
 # that touches every kind of request (create, data, mappings, truncation,
 # holes, rename and exchange, unlink while open, readdir, permissions), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_codec.c: libFuzzer harness of the name codec (src/codec.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_options.c: libFuzzer harness of the daemon's option parser
  * (src/options.c): malformed options must never crash it, leak, or be
