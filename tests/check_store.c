@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "options.h"
@@ -1261,6 +1263,65 @@ START_TEST(test_perm_chown)
 }
 END_TEST
 
+/*
+ * The descriptor budget: the soft limit is raised to the hard one (root may
+ * go further, to fs.nr_open), and the reserve is kept out.
+ */
+START_TEST(test_fd_budget)
+{
+	struct rlimit saved, rl;
+	uint64_t budget;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	rl = saved;
+	if (rl.rlim_max > 512) {
+		rl.rlim_cur = 512;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	budget = shmfs_store_fd_budget(256);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_uint_ge(rl.rlim_cur, saved.rlim_max);
+	ck_assert_uint_eq(rl.rlim_cur, rl.rlim_max);
+	ck_assert_uint_eq(budget, rl.rlim_cur - 256);
+	ck_assert_uint_eq(shmfs_store_fd_budget((unsigned)rl.rlim_cur + 1), 0);
+	setrlimit(RLIMIT_NOFILE, &saved);
+}
+END_TEST
+
+/*
+ * An object gets its memfd at its first size; with no descriptor left that
+ * is ENOSPC, as a full mount, and nothing changes.  Empty objects need none.
+ */
+START_TEST(test_out_of_descriptors)
+{
+	struct rlimit saved, rl;
+	struct shmfs_obj *o[8];
+	int probe, n = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	probe = dup(0);
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	/* Room for exactly two more descriptors. */
+	rl = saved;
+	rl.rlim_cur = (rlim_t)probe + 2;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (int i = 0; i < 8; i++) {
+		o[i] = shmfs_obj_new(&st, 0600, 0, 0);
+		ck_assert_ptr_nonnull(o[i]);
+	}
+	for (int i = 0; i < 8; i++)
+		n += shmfs_obj_resize(&st, o[i], PAGE) == 0;
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(shmfs_obj_resize(&st, o[7], PAGE), ENOSPC);
+	ck_assert_uint_eq(o[7]->size, 0);
+	ck_assert_int_eq(shmfs_obj_write(&st, o[7], "x", 1, 0, true), -ENOSPC);
+	ck_assert_uint_eq(st.promised_pages, 2);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	ck_assert_int_eq(shmfs_obj_resize(&st, o[7], PAGE), 0);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1279,6 +1340,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_large_write);
 	tcase_add_test(tc, test_holes_read_zeros);
 	tcase_add_test(tc, test_read_clipped_at_size);
+	tcase_add_test(tc, test_fd_budget);
+	tcase_add_test(tc, test_out_of_descriptors);
 	tcase_add_test(tc, test_grow_write_sets_times);
 	tcase_add_test(tc, test_nogrow_write_cut_short);
 	tcase_add_test(tc, test_write_offset_limits);
