@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -42,6 +43,21 @@ static bool parse_mapping(const char *line, struct mapping *m)
 }
 
 /* True if smaps shows the mapping at [start, end) with the "mw" flag. */
+/*
+ * Opens a /proc file for one walker thread.  The stream's lock is left to
+ * the caller (no one else ever sees it): a read can block for good on a
+ * process whose mm is locked, and glibc's exit() locks every stream, so a
+ * stuck walker holding its stream's lock would keep the daemon from exiting.
+ */
+static FILE *proc_open(const char *path)
+{
+	FILE *f = fopen(path, "re");
+
+	if (f)
+		__fsetlocking(f, FSETLOCKING_BYCALLER);
+	return f;
+}
+
 static bool may_write(const char *procfs, const char *pid, unsigned long start,
 		      unsigned long end)
 {
@@ -52,7 +68,7 @@ static bool may_write(const char *procfs, const char *pid, unsigned long start,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s/smaps", procfs, pid);
-	f = fopen(path, "re");
+	f = proc_open(path);
 	if (!f)
 		return false;
 	while (getline(&line, &cap, f) > 0) {
@@ -86,7 +102,7 @@ static int process_maps_file(const char *procfs, const char *pid, dev_t dev, uin
 	nlen = (size_t)snprintf(needle, sizeof(needle), " %02x:%02x %" PRIu64,
 				major(dev), minor(dev), ino);
 	snprintf(path, sizeof(path), "%s/%s/maps", procfs, pid);
-	f = fopen(path, "re");
+	f = proc_open(path);
 	if (!f)
 		return 0; /* gone, or not ours to inspect */
 	while (!found && getline(&line, &cap, f) > 0) {

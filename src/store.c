@@ -156,6 +156,12 @@ int shmfs_obj_memfd(struct shmfs_obj *obj)
 	fd = memfd_create("shmfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return errno == EMFILE || errno == ENFILE ? ENOSPC : errno;
+	/*
+	 * A memfd is born 0777, and the kernel makes F_SEAL_EXEC on an
+	 * executable memfd seal its contents too: the object's own mode (and
+	 * the daemon's check of it) decides that, so the memfd has no x bits.
+	 */
+	fchmod(fd, 0600);
 	/* Readers load it without the lock (shmfs_obj_read). */
 	__atomic_store_n(&obj->memfd, fd, __ATOMIC_RELEASE);
 	return 0;
