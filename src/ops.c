@@ -1097,7 +1097,8 @@ static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY;
 	bv.buf[0].fd = fd;
 	bv.buf[0].pos = off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	/* Never SPLICE_MOVE: the kernel could steal the memfd's own pages. */
+	fuse_reply_data(req, &bv, 0);
 }
 
 static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
