@@ -235,8 +235,8 @@ static int options_validate(const struct options_raw *raw,
 		} else if (m > 0777) {
 			/*
 			 * The kernel applies sticky-directory rules itself,
-			 * and they contradict SEMANTICS.md (unlink needs only
-			 * write permission on the object).
+			 * and they contradict shmfs(7), Permissions (unlink
+			 * needs only write permission on the object).
 			 */
 			options_bad_value("mode", raw->mode,
 					  "the root directory cannot have the "

@@ -3,13 +3,14 @@
  * shim.c: libshmfs, FreeBSD's POSIX shared-memory calls on a shmfs mount.
  *
  * shm_open, shm_unlink, shm_rename, SHM_ANON and memfd_create check their
- * arguments in the order SEMANTICS.md gives, encode the name with the codec
- * (codec.h) and do the work with ordinary system calls on the mount named by
- * $SHMFS_MOUNT (default /dev/shmfs); the daemon enforces permissions and
- * atomicity.  The write family is wrapped too: a shm descriptor never grows
- * and a write at its end must return 0, which a FUSE daemon cannot answer
- * (the kernel turns a zero-byte WRITE reply into EIO), so the daemon answers
- * EFBIG and the wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
+ * arguments in the order shm_open(3) and shm_rename(3) give under ERRORS,
+ * encode the name with the codec (codec.h) and do the work with ordinary
+ * system calls on the mount named by $SHMFS_MOUNT (default /dev/shmfs,
+ * common.h); the daemon enforces permissions and atomicity.  The write
+ * family is wrapped too: a shm descriptor never grows and a write at its
+ * end must return 0, which a FUSE daemon cannot answer (the kernel turns a
+ * zero-byte WRITE reply into EIO), so the daemon answers EFBIG and the
+ * wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
  * and F_GET_SEALS on FUSE files, so fcntl is wrapped to ask the daemon, and
  * mmap to refuse writable shared mappings of write-sealed objects.  syscall
  * is wrapped for SYS_memfd_create, and glibc's named semaphores (sem_open,
@@ -353,7 +354,7 @@ struct shim_name {
 };
 
 /*
- * The name checks of SEMANTICS.md, in order: EFAULT, ENAMETOOLONG (more
+ * The name checks of shm_open(3), ERRORS, in order: EFAULT, ENAMETOOLONG (more
  * than 1023 bytes, before the slash check), EINVAL (no leading slash), then
  * ENAMETOOLONG if the file name would not fit.  Returns 0 or an errno.
  */
