@@ -21,6 +21,7 @@
 
 #include <fuse_opt.h>
 
+#include "common.h"
 #include "options.h"
 
 /* What fuse_opt fills in: one string per option, NULL when not given. */
@@ -110,40 +111,6 @@ static uint64_t options_page_size(void)
 	return ps > 0 ? (uint64_t)ps : 4096;
 }
 
-/*
- * Parses a decimal number with an optional suffix from the set allowed,
- * each a power of 1024 (k = 1, m = 2, ...) in either case.  Unlike strtoull
- * alone it refuses leading blanks, signs and an empty string, and reports
- * overflow.  Returns 0 or -EINVAL.
- */
-static int options_parse_number(const char *text, const char *suffixes,
-				uint64_t *out)
-{
-	static const char units[] = "kmgt";
-	unsigned long long n;
-	char *end;
-
-	if (!text || *text < '0' || *text > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(text, &end, 10);
-	if (errno != 0)
-		return -EINVAL;
-	if (*end != '\0') {
-		char c = (char)(*end | 0x20); /* ASCII lower case */
-		int shift;
-
-		if (end[1] != '\0' || !strchr(suffixes, c))
-			return -EINVAL;
-		shift = 10 * (int)(strchr(units, c) - units + 1);
-		if (n > ULLONG_MAX >> shift)
-			return -EINVAL;
-		n <<= shift;
-	}
-	*out = n;
-	return 0;
-}
-
 int shmfs_parse_size(const char *text, uint64_t ram_bytes, uint64_t *out)
 {
 	uint64_t page = options_page_size(), bytes;
@@ -157,7 +124,7 @@ int shmfs_parse_size(const char *text, uint64_t ram_bytes, uint64_t *out)
 			return -EINVAL;
 		memcpy(digits, text, len - 1);
 		digits[len - 1] = '\0';
-		if (options_parse_number(digits, "", &pct) != 0)
+		if (shmfs_parse_number(digits, "", &pct) != 0)
 			return -EINVAL;
 		/*
 		 * An overflowing product is at least 2^64 / 100 bytes, far
@@ -166,7 +133,7 @@ int shmfs_parse_size(const char *text, uint64_t ram_bytes, uint64_t *out)
 		if (__builtin_mul_overflow(ram_bytes, pct, &bytes))
 			return -EINVAL;
 		bytes /= 100;
-	} else if (options_parse_number(text, "kmgt", &bytes) != 0) {
+	} else if (shmfs_parse_number(text, "kmgt", &bytes) != 0) {
 		return -EINVAL;
 	}
 	/* Checked before rounding, which could otherwise wrap around. */
@@ -181,7 +148,7 @@ static int options_parse_id(const char *text, uint32_t *out)
 {
 	uint64_t n;
 
-	if (options_parse_number(text, "", &n) != 0 || n >= UINT32_MAX)
+	if (shmfs_parse_number(text, "", &n) != 0 || n >= UINT32_MAX)
 		return -EINVAL;
 	*out = (uint32_t)n;
 	return 0;
@@ -227,7 +194,7 @@ static int options_validate(const struct options_raw *raw,
 	if (raw->nr_objects) {
 		uint64_t n;
 
-		if (options_parse_number(raw->nr_objects, "km", &n) != 0 ||
+		if (shmfs_parse_number(raw->nr_objects, "km", &n) != 0 ||
 		    n == 0) {
 			options_bad_value("nr_objects", raw->nr_objects,
 					  "a positive number, k or m suffix");
@@ -247,7 +214,7 @@ static int options_validate(const struct options_raw *raw,
 	if (raw->user_nr_objects) {
 		uint64_t n;
 
-		if (options_parse_number(raw->user_nr_objects, "km", &n) != 0 ||
+		if (shmfs_parse_number(raw->user_nr_objects, "km", &n) != 0 ||
 		    n == 0) {
 			options_bad_value("user_nr_objects",
 					  raw->user_nr_objects,
@@ -258,13 +225,9 @@ static int options_validate(const struct options_raw *raw,
 		}
 	}
 	if (raw->mode) {
-		const char *p = raw->mode;
-		char *end;
-		unsigned long m;
+		mode_t m;
 
-		errno = 0;
-		m = *p >= '0' && *p <= '7' ? strtoul(p, &end, 8) : ULONG_MAX;
-		if (m == ULONG_MAX || errno != 0 || *end != '\0' || m > 07777) {
+		if (shmfs_parse_mode(raw->mode, &m) != 0) {
 			options_bad_value("mode", raw->mode,
 					  "octal permission bits, at most "
 					  "0777");
@@ -272,8 +235,8 @@ static int options_validate(const struct options_raw *raw,
 		} else if (m > 0777) {
 			/*
 			 * The kernel applies sticky-directory rules itself,
-			 * and they contradict SEMANTICS.md (unlink needs only
-			 * write permission on the object).
+			 * and they contradict shmfs(7), Permissions (unlink
+			 * needs only write permission on the object).
 			 */
 			options_bad_value("mode", raw->mode,
 					  "the root directory cannot have the "
@@ -321,7 +284,7 @@ static int options_validate(const struct options_raw *raw,
 		bool minus = *p == '-';
 		uint64_t n;
 
-		if (options_parse_number(p + minus, "", &n) != 0 || n > 1000) {
+		if (shmfs_parse_number(p + minus, "", &n) != 0 || n > 1000) {
 			options_bad_value("oom_score_adj", raw->oom_score_adj,
 					  "a number from -1000 to 1000");
 			ret = -1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * perm.h: the permission model of SEMANTICS.md: owner, then group
+ * perm.h: the permission model of shmfs(7), Permissions: owner, then group
  * (supplementary groups included), then other; the first class that matches
  * decides; root may do anything.  Supplementary groups cost a read of
  * /proc, so they are fetched only when they could change the answer; all

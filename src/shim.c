@@ -3,13 +3,14 @@
  * shim.c: libshmfs, FreeBSD's POSIX shared-memory calls on a shmfs mount.
  *
  * shm_open, shm_unlink, shm_rename, SHM_ANON and memfd_create check their
- * arguments in the order SEMANTICS.md gives, encode the name with the codec
- * (codec.h) and do the work with ordinary system calls on the mount named by
- * $SHMFS_MOUNT (default /dev/shmfs); the daemon enforces permissions and
- * atomicity.  The write family is wrapped too: a shm descriptor never grows
- * and a write at its end must return 0, which a FUSE daemon cannot answer
- * (the kernel turns a zero-byte WRITE reply into EIO), so the daemon answers
- * EFBIG and the wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
+ * arguments in the order shm_open(3) and shm_rename(3) give under ERRORS,
+ * encode the name with the codec (codec.h) and do the work with ordinary
+ * system calls on the mount named by $SHMFS_MOUNT (default /dev/shmfs,
+ * common.h); the daemon enforces permissions and atomicity.  The write
+ * family is wrapped too: a shm descriptor never grows and a write at its
+ * end must return 0, which a FUSE daemon cannot answer (the kernel turns a
+ * zero-byte WRITE reply into EIO), so the daemon answers EFBIG and the
+ * wrappers turn that into 0.  The kernel refuses F_ADD_SEALS
  * and F_GET_SEALS on FUSE files, so fcntl is wrapped to ask the daemon, and
  * mmap to refuse writable shared mappings of write-sealed objects.  syscall
  * is wrapped for SYS_memfd_create, and glibc's named semaphores (sem_open,
@@ -46,10 +47,10 @@
 
 #include "shmfs.h"
 #include "codec.h"
+#include "common.h"
 #include "proto.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
-#define SHIM_DEFAULT_MOUNT "/dev/shmfs"
 #define SHIM_FUSE_MAGIC 0x65735546
 #define SHIM_OPEN_FLAGS (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)
 #define SHIM_MFD_FLAGS \
@@ -353,32 +354,21 @@ struct shim_name {
 };
 
 /*
- * The name checks of SEMANTICS.md, in order: EFAULT, ENAMETOOLONG (more
+ * The name checks of shm_open(3), ERRORS, in order: EFAULT, ENAMETOOLONG (more
  * than 1023 bytes, before the slash check), EINVAL (no leading slash), then
  * ENAMETOOLONG if the file name would not fit.  Returns 0 or an errno.
  */
 static int shim_name_parse(const char *name, struct shim_name *n)
 {
 	ssize_t len = shim_copy_str(name, n->name, sizeof(n->name));
-	int r;
 
 	if (len < 0)
 		return (int)-len;
-	if (n->name[0] != '/')
-		return EINVAL;
 	n->len = (size_t)len;
-	r = shmfs_name_encode(n->name, n->len, n->file, sizeof(n->file));
-	return r < 0 ? -r : 0;
+	return shmfs_shm_name_file(n->name, n->len, n->file, sizeof(n->file));
 }
 
 /* ---- The mount ---------------------------------------------------------- */
-
-static const char *shim_mount_path(void)
-{
-	const char *mnt = secure_getenv("SHMFS_MOUNT");
-
-	return mnt && *mnt ? mnt : SHIM_DEFAULT_MOUNT;
-}
 
 /*
  * Opens dir (O_PATH, no FUSE request) if it is the root of a shmfs mount,
@@ -393,22 +383,18 @@ static const char *shim_mount_path(void)
 static int shim_mount_open(const char *dir, dev_t *dev)
 {
 	struct stat st;
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), probed;
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0)
 		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ?
 			       -errno :
 			       -ENOSYS;
-	/* NOFOLLOW: a symlink named like the probe must not pass. */
-	probed = fstatat(dfd, SHMFS_PROBE_NAME, &st, AT_SYMLINK_NOFOLLOW);
-	if (probed != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_ino != SHMFS_PROBE_INO || st.st_size != SHMFS_PROTO_VERSION) {
+	if (shmfs_probe(dfd, &st) != SHMFS_PROBE_OK) {
 		/*
 		 * A FUSE mount whose daemon died: say so, as every later call
 		 * would once the probe is cached, rather than "no shmfs".
 		 */
-		int err = probed != 0 && errno == ENOTCONN ? -ENOTCONN :
-							     -ENOSYS;
+		int err = errno == ENOTCONN ? -ENOTCONN : -ENOSYS;
 
 		close(dfd);
 		return err;
@@ -430,7 +416,7 @@ static dev_t shim_mount_dev;
 static int shim_mount_open_default(dev_t *dev)
 {
 	dev_t d = 0;
-	int dfd = shim_mount_open(shim_mount_path(), &d);
+	int dfd = shim_mount_open(shmfs_mount_path(true), &d);
 
 	if (dfd >= 0 || dfd == -ENOSYS || dfd == -ENOTCONN)
 		__atomic_store_n(&shim_mount_dev, dfd >= 0 ? d : SHIM_NO_DEV,

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "common.h"
 #include "proto.h"
 
 #define EXIT_FAILED 1
@@ -196,12 +197,13 @@ static int open_mount(void)
 		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
 		return EXIT_NOMOUNT;
 	}
-	if (fstatat(mount_fd, SHMFS_PROBE_NAME, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(st.st_mode) || st.st_ino != SHMFS_PROBE_INO) {
+	switch (shmfs_probe(mount_fd, &st)) {
+	case SHMFS_PROBE_OK:
+		break;
+	case SHMFS_PROBE_NONE:
 		fprintf(stderr, "%s: %s: not a shmfs mount\n", progname, dir);
 		return EXIT_NOMOUNT;
-	}
-	if (st.st_size != SHMFS_PROTO_VERSION) {
+	case SHMFS_PROBE_VERSION:
 		fprintf(stderr, "%s: %s: shmfs protocol version %jd, this tool speaks %d\n",
 			progname, dir, (intmax_t)st.st_size, SHMFS_PROTO_VERSION);
 		return EXIT_NOMOUNT;
@@ -216,12 +218,7 @@ static int open_mount(void)
  */
 static int encode_name(const char *name, char *file)
 {
-	int n;
-
-	if (name[0] != '/')
-		return EINVAL;
-	n = shmfs_name_encode(name, strlen(name), file, SHMFS_FILE_NAME_MAX + 1);
-	return n < 0 ? -n : 0;
+	return shmfs_shm_name_file(name, strlen(name), file, SHMFS_FILE_NAME_MAX + 1);
 }
 
 /* The open count from the daemon (SHMFS_IOC_NOPEN), or -1 with errno set. */
@@ -236,43 +233,14 @@ static long open_count(const char *file)
 	return (long)q.nopen;
 }
 
-/* Parses a size: a number with an optional k, m, g or t (powers of 1024). */
+/* A size: a number with an optional k, m, g or t (powers of 1024). */
 static int parse_size(const char *text, off_t *out)
 {
-	unsigned long long n;
-	char *end;
-	int shift = 0;
+	uint64_t n;
 
-	if (*text < '0' || *text > '9')
+	if (shmfs_parse_number(text, "kmgt", &n) != 0 || n > INT64_MAX)
 		return -1;
-	errno = 0;
-	n = strtoull(text, &end, 10);
-	if (errno)
-		return -1;
-	if (*end) {
-		const char *p = strchr("kmgt", *end | 0x20);
-
-		if (!p || !*p || end[1])
-			return -1;
-		shift = 10 * (int)(p - "kmgt" + 1);
-	}
-	if (n > ((unsigned long long)INT64_MAX >> shift))
-		return -1;
-	*out = (off_t)(n << shift);
-	return 0;
-}
-
-static int parse_mode(const char *text, mode_t *out)
-{
-	unsigned long m;
-	char *end;
-
-	if (*text < '0' || *text > '7')
-		return -1;
-	m = strtoul(text, &end, 8);
-	if (*end || m > 07777)
-		return -1;
-	*out = (mode_t)m;
+	*out = (off_t)n;
 	return 0;
 }
 
@@ -585,7 +553,7 @@ static int cmd_create(int argc, char **argv)
 	while ((c = getopt(argc, argv, "+m:s:x")) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_mode(optarg, &mode) != 0) {
+			if (shmfs_parse_mode(optarg, &mode) != 0) {
 				fprintf(stderr, "%s: create: bad mode '%s'\n", progname, optarg);
 				return EXIT_USAGE;
 			}
@@ -923,11 +891,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = getenv("SHMFS_MOUNT");
+	const char *dir = shmfs_mount_path(false);
 	int c, status;
 
-	if (!dir || !*dir)
-		dir = "/dev/shmfs";
 	while ((c = getopt_long(argc, argv, "+m:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

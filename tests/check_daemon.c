@@ -484,8 +484,9 @@ START_TEST(test_mmap_shared)
 END_TEST
 
 /*
- * Opening an object must not drop its cached pages (FUSE-NOTES: keep_cache),
- * or every open anywhere makes every mapping fault its pages in again.
+ * Opening an object must not drop its cached pages (keep_cache; shmfs(7),
+ * "What the kernel caches"), or every open anywhere makes every mapping
+ * fault its pages in again.
  */
 START_TEST(test_keep_cache)
 {

@@ -3,7 +3,7 @@
  * check_perm.c: the permission matrix of a real mount, as unprivileged
  * users.  Root prepares objects with chosen owners, groups and modes; each
  * check then runs in a child with other credentials (harness_as_user) and
- * compares the exact errno of every call.  The rules are SEMANTICS.md's
+ * compares the exact errno of every call.  The rules are shmfs(7)'s
  * "Permissions": owner, then group (supplementary groups included, all of
  * them), then other, the first matching class decides; root may do anything.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check_seals.c: tests of seals (SEMANTICS.md, "Seals") through libshmfs on
+ * check_seals.c: tests of seals (shm_open(3), Seals) through libshmfs on
  * a real mount: the initial seals of each kind of object, F_ADD_SEALS's
  * errnos, EBUSY while a writable shared mapping exists (also one held by a
  * program without the shim), each seal's effect on every call it governs,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check_shim.c: tests of libshmfs (src/shim.c) on a real mount: every row of
- * SEMANTICS.md for shm_open, shm_unlink, shm_rename, SHM_ANON and
- * memfd_create with its exact errno (also through syscall(SYS_memfd_create)),
- * the names and their files on the mount,
- * the no-grow write wrappers, the mount check, errno preservation and the
+ * check_shim.c: tests of libshmfs (src/shim.c) on a real mount: every rule
+ * of shm_open(3) and shm_rename(3) for shm_open, shm_unlink, shm_rename,
+ * SHM_ANON and memfd_create with its exact errno (also through
+ * syscall(SYS_memfd_create)), the names and their files on the mount, the
+ * no-grow write wrappers, the mount check, errno preservation and the
  * GLIBC_2.2.5 symbol versions.  Preloading into other programs is tested by
  * tests/preload.sh.  Each TCase mounts one daemon (unchecked fixture); tests
  * use names of their own so they can share it.

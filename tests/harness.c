@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "harness.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -88,11 +89,24 @@ static void harness_private_namespace(void)
 		harness_die("private mount namespace");
 }
 
+/* Any FUSE mount, a dead daemon's included: what must be unmounted. */
 static int harness_is_mounted(const char *mnt)
 {
 	struct statfs sf;
 
 	return statfs(mnt, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+}
+
+/* A shmfs daemon answers at mnt: its probe entry is there (common.h). */
+static int harness_is_shmfs(const char *mnt)
+{
+	int dfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC), ok;
+
+	if (dfd < 0)
+		return 0;
+	ok = shmfs_probe(dfd, NULL) == SHMFS_PROBE_OK;
+	close(dfd);
+	return ok;
 }
 
 void harness_mount(struct shmfs_mount *m, const char *opts)
@@ -137,7 +151,7 @@ void harness_mount(struct shmfs_mount *m, const char *opts)
 	for (int i = 0; i < 1000; i++) {
 		int status;
 
-		if (harness_is_mounted(m->mnt))
+		if (harness_is_shmfs(m->mnt))
 			return;
 		if (waitpid(m->daemon, &status, WNOHANG) == m->daemon) {
 			fprintf(stderr, "harness: daemon exited (status %d) before mounting\n", status);

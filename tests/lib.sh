@@ -114,6 +114,7 @@ expect_eq() {
 }
 
 # True if $1 is a shmfs mount: the probe name answers with its fixed inode.
+# The shell tests' only copy of the probe; C has shmfs_probe() (src/common.h).
 shmfs_is_mounted() {
 	[ "$(stat -c %i "$1/%shmfs" 2>/dev/null)" = "$SHMFS_PROBE_INO" ]
 }
