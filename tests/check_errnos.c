@@ -9,9 +9,12 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +97,43 @@ static int in_flight(int which)
 }
 
 /*
+ * kill() returns before every thread has stopped, and a worker still
+ * running would answer the call: wait until each of the daemon's threads
+ * is in the stopped state ('T' in /proc/PID/task/TID/stat).
+ */
+static void wait_stopped(pid_t pid)
+{
+	char dir[64], path[PATH_MAX], buf[256], *p;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	for (int tries = 0; tries < 500; tries++) {
+		struct dirent *e;
+		bool all = true;
+		DIR *d = opendir(dir);
+
+		ck_assert_ptr_nonnull(d);
+		while (all && (e = readdir(d))) {
+			FILE *f;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+				all = p[2] == 'T' || p[2] == 't';
+			fclose(f);
+		}
+		closedir(d);
+		if (all)
+			return;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	ck_abort_msg("the daemon did not stop");
+}
+
+/*
  * The daemon is stopped, so the child's call waits in the kernel's queue;
  * killing the daemon then aborts the connection and fails it.
  */
@@ -110,6 +150,7 @@ static void check_aborted(int which)
 	 */
 	ck_fails(shm_open("/absent", O_RDONLY, 0), ENOENT);
 	ck_ok(kill(mnt.daemon, SIGSTOP));
+	wait_stopped(mnt.daemon);
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0)
