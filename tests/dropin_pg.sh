@@ -93,7 +93,8 @@ install -d -o postgres -g postgres -m 700 "$data" "$sock" || shmfs_die "install 
 as_pg timeout 120 initdb --no-sync -A trust -U postgres -D "$data" >"$work/initdb.log" 2>&1 ||
 	shmfs_die "initdb: $(tail -n 20 "$work/initdb.log")"
 # Forcing parallel mode is debug_parallel_query since 16, force_parallel_mode before.
-if as_pg postgres --describe-config | cut -f1 | grep -qx debug_parallel_query; then
+# (--describe-config leaves developer options out: ask the server with -C.)
+if as_pg postgres -D "$data" -C debug_parallel_query >/dev/null 2>&1; then
 	force=debug_parallel_query
 else
 	force=force_parallel_mode
