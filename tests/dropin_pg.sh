@@ -80,6 +80,8 @@ cleanup() {
 	shmfs_cleanup
 }
 trap cleanup EXIT
+setpriv --reuid="$pguid" --regid="$pggid" --init-groups -- test -x "$work" ||
+	shmfs_die "the user postgres cannot reach $work: set TMPDIR to a directory all may traverse"
 
 as_pg() {
 	setpriv --reuid="$pguid" --regid="$pggid" --init-groups -- "$@"
