@@ -57,7 +57,7 @@ struct shmfs_handle {
  * Work for the notify thread, which may wait on the kernel where a handler
  * must not: drop the dentry of name (fuse_lowlevel_notify_inval_entry), or
  * drop obj's cached pages in [off, off + len) (notify_inval_inode; obj held
- * by a lookup count until then).
+ * by an internal hold until then).
  */
 enum shmfs_notice_kind {
 	NOTICE_FORGET_NAME,
@@ -196,13 +196,16 @@ static int passthrough_attach_locked(struct shmfs_fs *fs, fuse_req_t req,
 	return 0;
 }
 
-/* After the last handle: the kernel holds its own reference while it needs the file. */
+/*
+ * When the last handle goes (or the first open fails): the kernel holds its
+ * own reference while it needs the file.  The caller says it is the last.
+ */
 static void passthrough_detach_locked(struct shmfs_fs *fs, struct shmfs_obj *obj)
 {
 #ifdef HAVE_FUSE_PASSTHROUGH_OPEN
 	int id = obj->backing_id;
 
-	if (!id || obj->nopen)
+	if (!id)
 		return;
 	/* Not fuse_passthrough_close(): a request whose reply failed is gone. */
 	ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id);
@@ -227,26 +230,23 @@ static void passthrough_open_flags(struct fuse_file_info *fi, const struct shmfs
 }
 
 /*
- * Drops references: a lookup count and an open handle, at RELEASE or for a
- * reply that could not be sent.
+ * Closes an open handle, at RELEASE or for an open whose reply could not
+ * be sent; the object goes if nothing else holds it.  Takes the lock.
  */
-static void drop_refs(struct shmfs_fs *fs, struct shmfs_obj *obj, uint64_t nlookup,
-		      struct shmfs_handle *h)
+static void close_handle(struct shmfs_fs *fs, struct shmfs_handle *h)
 {
+	struct shmfs_obj *obj = h->obj;
+
 	pthread_mutex_lock(&fs->lock);
-	obj->nlookup -= nlookup;
-	if (h) {
-		obj->nopen--;
+	if (obj->nopen == 1)
 		passthrough_detach_locked(fs, obj);
-		obj->nwriters -= h->writable;
-		if (h->prev)
-			h->prev->next = h->next;
-		else
-			fs->handles = h->next;
-		if (h->next)
-			h->next->prev = h->prev;
-	}
-	shmfs_obj_release_if_unused(&fs->store, obj);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	shmfs_obj_release_open_locked(&fs->store, obj, h->writable);
 	pthread_mutex_unlock(&fs->lock);
 	free(h);
 }
@@ -373,7 +373,7 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pthread_mutex_lock(&fs->lock);
 	obj = shmfs_ns_lookup(&fs->ns, name);
 	if (obj) {
-		obj->nlookup++;
+		shmfs_obj_hold_lookup_locked(&fs->store, obj, 1);
 		entry_of(obj, &e);
 	} else {
 		/* A cached miss: the kernel will not ask again until a create. */
@@ -382,20 +382,19 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (fuse_reply_entry(req, &e) != 0 && obj)
-		drop_refs(fs, obj, 1, NULL);
+		shmfs_obj_forget(&fs->store, obj, 1); /* the kernel never saw it */
 }
 
-static void forget_one(struct shmfs_fs *fs, fuse_ino_t ino, uint64_t nlookup)
+/* Caller holds the lock. */
+static void forget_one_locked(struct shmfs_fs *fs, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct shmfs_obj *obj;
 
 	if (ino == FUSE_ROOT_ID || ino == PROBE_NODEID)
 		return;
 	obj = obj_of(ino);
-	if (obj->nlookup < nlookup)
-		abort(); /* the kernel and the daemon disagree: never go on */
-	obj->nlookup -= nlookup;
-	shmfs_obj_release_if_unused(&fs->store, obj);
+	/* Aborts if the kernel and the daemon disagree: never go on. */
+	shmfs_obj_forget_locked(&fs->store, obj, nlookup);
 }
 
 static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -403,7 +402,7 @@ static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	struct shmfs_fs *fs = fs_of(req);
 
 	pthread_mutex_lock(&fs->lock);
-	forget_one(fs, ino, nlookup);
+	forget_one_locked(fs, ino, nlookup);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_none(req);
 }
@@ -414,7 +413,7 @@ static void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 
 	pthread_mutex_lock(&fs->lock);
 	for (size_t i = 0; i < count; i++)
-		forget_one(fs, forgets[i].ino, forgets[i].nlookup);
+		forget_one_locked(fs, forgets[i].ino, forgets[i].nlookup);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_none(req);
 }
@@ -471,7 +470,8 @@ static int open_obj(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_cred *cred
 		if (!err)
 			err = shmfs_obj_resize(&fs->store, obj, 0);
 		if (err) {
-			passthrough_detach_locked(fs, obj);
+			if (!obj->nopen)
+				passthrough_detach_locked(fs, obj);
 			free(h);
 			return err;
 		}
@@ -479,13 +479,12 @@ static int open_obj(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_cred *cred
 	h->obj = obj;
 	h->nogrow = nogrow || (flags & SHMFS_OPEN_NOGROW);
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
-	obj->nwriters += h->writable;
 	h->prev = NULL;
 	h->next = fs->handles;
 	if (fs->handles)
 		fs->handles->prev = h;
 	fs->handles = h;
-	obj->nopen++;
+	shmfs_obj_hold_open_locked(&fs->store, obj, h->writable);
 	*hp = h;
 	return 0;
 }
@@ -550,7 +549,7 @@ static void queue_drop_pages(struct shmfs_fs *fs, struct shmfs_obj *obj, off_t o
 	n->obj = obj;
 	n->off = off;
 	n->len = (off_t)len;
-	obj->nlookup++;
+	shmfs_obj_hold_internal_locked(&fs->store, obj); /* until the notice is sent */
 	queue_notice_locked(fs, n);
 }
 
@@ -637,7 +636,7 @@ static void *notify_main(void *arg)
 			if (!stopping)
 				fuse_lowlevel_notify_inval_inode(fs->se, (fuse_ino_t)(uintptr_t)n->obj,
 								 n->off, n->len);
-			drop_refs(fs, n->obj, 1, NULL);
+			shmfs_obj_release_internal(&fs->store, n->obj);
 			break;
 		}
 		free(n);
@@ -716,7 +715,7 @@ static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 		}
 	}
 	if (!err) {
-		obj->nlookup++;
+		shmfs_obj_hold_lookup_locked(&fs->store, obj, 1);
 		entry_of(obj, &e);
 		if (anon)
 			e.entry_timeout = 0; /* the name never resolves again */
@@ -728,9 +727,11 @@ out:
 		return;
 	}
 	set_open_flags(fs, fi, h);
-	if (fuse_reply_create(req, &e, fi) != 0)
-		drop_refs(fs, obj, 1, h);
-	else if (anon)
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		/* The kernel never saw the entry nor the open file. */
+		close_handle(fs, h);
+		shmfs_obj_forget(&fs->store, obj, 1);
+	} else if (anon)
 		queue_forget_name(fs, name);
 }
 
@@ -871,14 +872,14 @@ static void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	err = link_locked(fs, &cred, obj, newname);
 	if (!err) {
 		/* The new dentry is a lookup of its own. */
-		obj->nlookup++;
+		shmfs_obj_hold_lookup_locked(&fs->store, obj, 1);
 		entry_of(obj, &e);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) != 0)
-		drop_refs(fs, obj, 1, NULL);
+		shmfs_obj_forget(&fs->store, obj, 1);
 }
 
 /* Directories, symbolic links and device nodes have no place in a flat shm namespace. */
@@ -1068,14 +1069,14 @@ static void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	set_open_flags(fs, fi, h);
 	if (fuse_reply_open(req, fi) != 0)
-		drop_refs(fs, obj_of(ino), 0, h);
+		close_handle(fs, h);
 }
 
 static void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmfs_fs *fs = fs_of(req);
 
-	drop_refs(fs, obj_of(ino), 0, (struct shmfs_handle *)(uintptr_t)fi->fh);
+	close_handle(fs, (struct shmfs_handle *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1505,7 +1506,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 			}
 			counted = more;
 			counted[ncounted++] = n->obj;
-			n->obj->nlookup++;
+			shmfs_obj_hold_lookup_locked(&fs->store, n->obj, 1);
 		}
 		pos += need;
 	}
@@ -1516,7 +1517,7 @@ out:
 	else if (fuse_reply_buf(req, buf, pos) != 0)
 		/* The kernel never saw these entries: it will not forget them. */
 		for (size_t i = 0; i < ncounted; i++)
-			drop_refs(fs, counted[i], 1, NULL);
+			shmfs_obj_forget(&fs->store, counted[i], 1);
 	free(counted);
 	free(buf);
 }
@@ -1621,8 +1622,10 @@ int shmfs_fs_init(struct shmfs_fs *fs, const struct shmfs_options *opts)
 		err = shmfs_quota_init(&fs->quota,
 				       user_pages ? user_pages : UINT64_MAX,
 				       user_objects ? user_objects : UINT64_MAX);
-	if (!err)
+	if (!err) {
 		fs->store.quota = &fs->quota;
+		shmfs_store_set_lock(&fs->store, &fs->lock);
+	}
 	if (!err)
 		err = shmfs_ns_init(&fs->ns);
 	if (err)

@@ -7,14 +7,35 @@
  * kernel.  The store also keeps the mount-wide accounts: promised bytes
  * against size= and objects against nr_objects=.
  *
- * An object is held by its names (nlink), by the kernel's lookup count and
- * by open handles; shmfs_obj_release_if_unused() frees it once all three are
- * gone.  Nothing here knows about FUSE or names; nothing here locks: ops.c
- * serialises every call that changes an object with one lock.
+ * Nothing here knows about FUSE or names.
+ *
+ * Lifetime and locking
+ * --------------------
+ * An object is held by four counts, and by nothing else:
+ *   nlink   - one per name in the namespace (ns.c raises and lowers it);
+ *   nlookup - the kernel's lookup count: one per entry replied (LOOKUP,
+ *             CREATE, LINK, READDIRPLUS), given back by FORGET;
+ *   nopen   - one per open handle (handles.c), nwriters of them writable;
+ *   nholds  - the daemon's own holds while work is pending on it (a notice
+ *             queued for the notify thread); never the kernel's count.
+ * It is freed when all four are zero: every release below frees it then,
+ * and so does shmfs_obj_release_if_unused() after a name went.  A count
+ * given back below zero aborts: the daemon's books are wrong, never go on.
+ * The node id the kernel knows is the object's address, valid while
+ * nlookup > 0.
+ *
+ * One mutex, the filesystem's (struct shmfs_fs.lock, made known here by
+ * shmfs_store_set_lock()), protects the store, the namespace, every
+ * object's fields (except the bytes in its memfd, which the kernel guards,
+ * and memfd itself, read atomically) and the open-file table.  Functions
+ * named _locked need the caller to hold it and check that it is held
+ * (shmfs_store_assert_locked()); their plain twins take it themselves.
+ * Everything else in this header that changes an object needs it too.
  */
 #ifndef SHMFS_STORE_H
 #define SHMFS_STORE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,10 +64,11 @@ struct shmfs_obj {
 	uint32_t seals; /* F_SEAL_* bits; new objects get F_SEAL_SEAL */
 	uint32_t write_seals_pending; /* F_SEAL_WRITE additions under way (ops.c) */
 
-	/* References */
+	/* References: read them, change them only through the holds below */
 	uint64_t nlookup; /* the kernel's lookup count */
 	uint32_t nopen;	  /* open handles */
-	uint32_t nwriters; /* open handles that may write (ops.c) */
+	uint32_t nwriters; /* open handles that may write */
+	uint32_t nholds;   /* the daemon's internal holds (pending notices) */
 	int backing_id;	  /* passthrough backing file while open (ops.c), 0: none */
 
 	/* Data: a memfd whose size is always the object's, or -1 while it has
@@ -62,6 +84,7 @@ struct shmfs_store {
 	uint64_t next_ino;
 	struct shmfs_obj *all; /* list of every object */
 	struct shmfs_quota *quota; /* per-user accounts (quota.h), or NULL */
+	pthread_mutex_t *lock; /* the lock the _locked functions check, or NULL */
 };
 
 /* Returns 0 or an errno. */
@@ -79,8 +102,34 @@ uint64_t shmfs_store_fd_budget(unsigned reserve);
 /* A new empty object; NULL with errno ENOSPC (object limit) or ENOMEM. */
 struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, gid_t gid);
 
-/* Frees the object if it has no name left, no lookup and no open handle; returns true if freed. */
+/*
+ * Names the lock that protects the store (see the top of this file).
+ * Without one (unit tests) nothing is checked and the plain functions take
+ * no lock.
+ */
+void shmfs_store_set_lock(struct shmfs_store *st, pthread_mutex_t *lock);
+/* Aborts unless the store's lock is held (by some thread: a mutex says no more). */
+void shmfs_store_assert_locked(const struct shmfs_store *st);
+
+/* Frees the object if nothing holds it (all four counts zero); returns true if freed. */
 bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj);
+
+/*
+ * Holds and releases.  A release returns true if it freed the object; the
+ * caller must not touch it then.
+ */
+/* The kernel got n more entries of obj / forgot n of them (FORGET). */
+void shmfs_obj_hold_lookup_locked(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n);
+bool shmfs_obj_forget_locked(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n);
+bool shmfs_obj_forget(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n);
+/* An open handle, counted in nwriters too if writable. */
+void shmfs_obj_hold_open_locked(struct shmfs_store *st, struct shmfs_obj *obj, bool writable);
+bool shmfs_obj_release_open_locked(struct shmfs_store *st, struct shmfs_obj *obj,
+				   bool writable);
+/* An internal hold: work the daemon has queued on obj. */
+void shmfs_obj_hold_internal_locked(struct shmfs_store *st, struct shmfs_obj *obj);
+bool shmfs_obj_release_internal_locked(struct shmfs_store *st, struct shmfs_obj *obj);
+bool shmfs_obj_release_internal(struct shmfs_store *st, struct shmfs_obj *obj);
 
 /* Frees an object unconditionally (unmount). */
 void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj);
