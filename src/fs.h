@@ -26,7 +26,8 @@ struct shmfs_handle;
 struct shmfs_notice;
 
 struct shmfs_fs {
-	pthread_mutex_t lock; /* serialises every handler's use of ns and store */
+	/* Everything below except se and the threads' own state; see store.h. */
+	pthread_mutex_t lock;
 	struct shmfs_store store;
 	struct shmfs_ns ns;
 	struct shmfs_quota quota; /* per-user accounts, store.quota points here */
@@ -34,11 +35,11 @@ struct shmfs_fs {
 	uid_t root_uid;
 	gid_t root_gid;
 	struct timespec root_time; /* last namespace change: mtime and ctime */
-	struct shmfs_handle *handles; /* every open file */
+	struct shmfs_handle *handles; /* every open file (handles.c) */
 	/*
 	 * Notifications to the kernel (dentries of anonymous objects to drop,
 	 * pages of refused writes to drop), sent by a thread of their own,
-	 * since a handler must not wait on the kernel.
+	 * since a handler must not wait on the kernel (notify.c).
 	 */
 	struct fuse_session *se;
 	pthread_t notify_thread;
@@ -49,6 +50,7 @@ struct shmfs_fs {
 	unsigned sealers;
 	pthread_cond_t sealers_cond;
 	dev_t dev; /* the mount's device, for finding mappings; 0: unknown */
+	/* The data path (passthrough.c). */
 	enum shmfs_passthrough passthrough_want; /* passthrough= */
 	bool passthrough; /* opens hand memfds to the kernel (decided at INIT) */
 	bool failed;	  /* INIT could not give what the options demand */

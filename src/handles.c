@@ -47,7 +47,7 @@ void shmfs_handle_add_locked(struct shmfs_store *st, struct shmfs_handle **list,
 
 bool shmfs_handle_is_last(const struct shmfs_handle *h)
 {
-	return h->obj->nopen == 1;
+	return shmfs_obj_nopen(h->obj) == 1;
 }
 
 bool shmfs_handle_close_locked(struct shmfs_store *st, struct shmfs_handle **list,

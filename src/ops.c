@@ -193,7 +193,7 @@ static int open_obj(struct shmfs_fs *fs, fuse_req_t req, struct shmfs_cred *cred
 		if (!err)
 			err = shmfs_obj_resize(&fs->store, obj, 0);
 		if (err) {
-			if (!obj->nopen)
+			if (!shmfs_obj_nopen(obj))
 				shmfs_passthrough_detach_locked(fs, obj);
 			free(h);
 			return err;
@@ -742,7 +742,7 @@ static void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	}
 	pthread_mutex_lock(&fs->lock);
 	obj = shmfs_obj_of(ino);
-	if (!fs->passthrough && obj->nwriters && (uint64_t)off < obj->size)
+	if (!fs->passthrough && shmfs_obj_nwriters(obj) && (uint64_t)off < obj->size)
 		/*
 		 * The kernel does not write dirty mapped pages back before asking,
 		 * and a writer may have some: call everything data, which is always
@@ -777,7 +777,7 @@ static void ioctl_nopen(fuse_req_t req, const void *in_buf, size_t in_bufsz, siz
 	pthread_mutex_lock(&fs->lock);
 	obj = shmfs_ns_lookup(&fs->ns, q.name);
 	if (obj)
-		q.nopen = obj->nopen;
+		q.nopen = shmfs_obj_nopen(obj);
 	pthread_mutex_unlock(&fs->lock);
 	if (obj)
 		fuse_reply_ioctl(req, 0, &q, sizeof(q));

@@ -47,32 +47,49 @@
 
 #include "quota.h"
 
+/*
+ * An object.  Each group of fields belongs to one module, named in its
+ * heading: only that module changes them, the others read them or go
+ * through its functions.  All of them are under the filesystem lock.
+ */
 struct shmfs_obj {
-	/* Every object of the store, so unmount can free the unnamed ones. */
+	/* Store (store.c): every object, so unmount can free the unnamed ones. */
 	struct shmfs_obj *all_prev, *all_next;
 
-	/* Namespace (ns.c) */
-	uint32_t nlink; /* names: the namespace holds one reference per name */
+	/* Namespace (ns.c): the namespace holds one reference per name. */
+	uint32_t nlink;
 
-	/* Attributes */
+	/*
+	 * Store (store.c): attributes.  size and the times change through
+	 * shmfs_obj_resize()/write(); ops.c sets mode, uid, gid and times at
+	 * SETATTR, and ino's SHMFS_INO_SEALABLE bit at creation.
+	 */
 	uint64_t ino;
 	uint64_t size;
 	struct timespec atime, mtime, ctime;
 	uid_t uid;
 	gid_t gid;
 	mode_t mode; /* permission bits only */
-	uint32_t seals; /* F_SEAL_* bits; new objects get F_SEAL_SEAL */
-	uint32_t write_seals_pending; /* F_SEAL_WRITE additions under way (ops.c) */
 
-	/* References: read them, change them only through the holds below */
+	/*
+	 * Store (store.c): references, changed only through the holds below
+	 * (the top of this file says what they mean); read through
+	 * shmfs_obj_nopen() and shmfs_obj_nwriters().
+	 */
 	uint64_t nlookup; /* the kernel's lookup count */
-	uint32_t nopen;	  /* open handles */
+	uint32_t nopen;	  /* open handles (handles.c takes and gives them) */
 	uint32_t nwriters; /* open handles that may write */
 	uint32_t nholds;   /* the daemon's internal holds (pending notices) */
-	int backing_id;	  /* passthrough backing file while open (ops.c), 0: none */
 
-	/* Data: a memfd whose size is always the object's, or -1 while it has
-	 * never had a size. */
+	/* Seals (seals.c, through seals.h only; store.c sets the first). */
+	uint32_t seals; /* F_SEAL_* bits; new objects get F_SEAL_SEAL */
+	uint32_t write_seals_pending; /* F_SEAL_WRITE additions under way */
+
+	/* Passthrough (passthrough.c): backing file while open, 0: none. */
+	int backing_id;
+
+	/* Store (store.c): a memfd whose size is always the object's, or -1
+	 * while it has never had a size.  Read atomically, without the lock. */
 	int memfd;
 };
 
@@ -110,6 +127,17 @@ struct shmfs_obj *shmfs_obj_new(struct shmfs_store *st, mode_t mode, uid_t uid, 
 void shmfs_store_set_lock(struct shmfs_store *st, pthread_mutex_t *lock);
 /* Aborts unless the store's lock is held (by some thread: a mutex says no more). */
 void shmfs_store_assert_locked(const struct shmfs_store *st);
+
+/* Open handles of obj, and how many of them may write. */
+static inline uint32_t shmfs_obj_nopen(const struct shmfs_obj *obj)
+{
+	return obj->nopen;
+}
+
+static inline uint32_t shmfs_obj_nwriters(const struct shmfs_obj *obj)
+{
+	return obj->nwriters;
+}
 
 /* Frees the object if nothing holds it (all four counts zero); returns true if freed. */
 bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj);
