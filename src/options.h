@@ -19,7 +19,7 @@ struct fuse_args;
 /* Largest size= accepted: the page pool names pages with 32 bits, 0 reserved. */
 #define SHMFS_SIZE_MAX (UINT64_C(1) << 43) /* 8 TiB */
 
-/* passthrough=: whether opens hand the object's memfd to the kernel (ops.c). */
+/* passthrough=: whether opens hand the object's memfd to the kernel (passthrough.c). */
 enum shmfs_passthrough {
 	SHMFS_PASSTHROUGH_AUTO, /* where libfuse, the kernel and CAP_SYS_ADMIN allow */
 	SHMFS_PASSTHROUGH_ON,	/* or refuse to run */

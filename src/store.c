@@ -132,12 +132,122 @@ void shmfs_obj_free(struct shmfs_store *st, struct shmfs_obj *obj)
 	free(obj);
 }
 
+void shmfs_store_set_lock(struct shmfs_store *st, pthread_mutex_t *lock)
+{
+	st->lock = lock;
+}
+
+/* The daemon's books are wrong: say where, and never go on. */
+#define BOOKS_WRONG(what)                                                              \
+	do {                                                                           \
+		fprintf(stderr, "shmfs: %s: %s\n", __func__, what);                   \
+		abort();                                                               \
+	} while (0)
+
+void shmfs_store_assert_locked(const struct shmfs_store *st)
+{
+	/* A held mutex cannot be taken; one that can was not held. */
+	if (st->lock && pthread_mutex_trylock(st->lock) == 0) {
+		pthread_mutex_unlock(st->lock);
+		BOOKS_WRONG("called without the filesystem lock");
+	}
+}
+
 bool shmfs_obj_release_if_unused(struct shmfs_store *st, struct shmfs_obj *obj)
 {
-	if (obj->nlink || obj->nlookup || obj->nopen)
+	shmfs_store_assert_locked(st);
+	if (obj->nlink || obj->nlookup || obj->nopen || obj->nholds)
 		return false;
 	shmfs_obj_free(st, obj);
 	return true;
+}
+
+void shmfs_obj_hold_lookup_locked(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n)
+{
+	shmfs_store_assert_locked(st);
+	if (obj->nlookup > UINT64_MAX - n)
+		BOOKS_WRONG("lookup count overflows");
+	obj->nlookup += n;
+}
+
+bool shmfs_obj_forget_locked(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n)
+{
+	shmfs_store_assert_locked(st);
+	if (obj->nlookup < n)
+		BOOKS_WRONG("the kernel forgets more lookups than it was given");
+	obj->nlookup -= n;
+	return shmfs_obj_release_if_unused(st, obj);
+}
+
+void shmfs_obj_hold_open_locked(struct shmfs_store *st, struct shmfs_obj *obj, bool writable)
+{
+	shmfs_store_assert_locked(st);
+	if (obj->nopen == UINT32_MAX)
+		BOOKS_WRONG("open count overflows");
+	obj->nopen++;
+	obj->nwriters += writable;
+}
+
+bool shmfs_obj_release_open_locked(struct shmfs_store *st, struct shmfs_obj *obj,
+				   bool writable)
+{
+	shmfs_store_assert_locked(st);
+	if (!obj->nopen || (writable && !obj->nwriters) ||
+	    (!writable && obj->nwriters >= obj->nopen))
+		BOOKS_WRONG("releases an open handle it does not have");
+	obj->nopen--;
+	obj->nwriters -= writable;
+	return shmfs_obj_release_if_unused(st, obj);
+}
+
+void shmfs_obj_hold_internal_locked(struct shmfs_store *st, struct shmfs_obj *obj)
+{
+	shmfs_store_assert_locked(st);
+	if (obj->nholds == UINT32_MAX)
+		BOOKS_WRONG("internal hold count overflows");
+	obj->nholds++;
+}
+
+bool shmfs_obj_release_internal_locked(struct shmfs_store *st, struct shmfs_obj *obj)
+{
+	shmfs_store_assert_locked(st);
+	if (!obj->nholds)
+		BOOKS_WRONG("releases an internal hold it does not have");
+	obj->nholds--;
+	return shmfs_obj_release_if_unused(st, obj);
+}
+
+/* The plain twins: take the lock (if the store has one) around the _locked one. */
+static void store_lock(struct shmfs_store *st)
+{
+	if (st->lock)
+		pthread_mutex_lock(st->lock);
+}
+
+static void store_unlock(struct shmfs_store *st)
+{
+	if (st->lock)
+		pthread_mutex_unlock(st->lock);
+}
+
+bool shmfs_obj_forget(struct shmfs_store *st, struct shmfs_obj *obj, uint64_t n)
+{
+	bool freed;
+
+	store_lock(st);
+	freed = shmfs_obj_forget_locked(st, obj, n);
+	store_unlock(st);
+	return freed;
+}
+
+bool shmfs_obj_release_internal(struct shmfs_store *st, struct shmfs_obj *obj)
+{
+	bool freed;
+
+	store_lock(st);
+	freed = shmfs_obj_release_internal_locked(st, obj);
+	store_unlock(st);
+	return freed;
 }
 
 /* ---- Data ---- */

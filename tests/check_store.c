@@ -8,6 +8,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,113 @@ START_TEST(test_obj_new_attributes)
 	ck_assert_uint_gt(x->ino, o[1]->ino + 1);
 	ck_assert_uint_eq(s.nr_objects, 3);
 	shmfs_store_destroy(&s);
+}
+END_TEST
+
+/* Each of the four counts alone keeps the object; the release of the last frees it. */
+START_TEST(test_holds_free_at_zero)
+{
+	struct shmfs_store s;
+	struct shmfs_obj *a;
+
+	ck_assert_int_eq(shmfs_store_init(&s, 4 * PAGE, 8), 0);
+	a = shmfs_obj_new(&s, 0600, 0, 0);
+	shmfs_obj_hold_lookup_locked(&s, a, 3);
+	shmfs_obj_hold_open_locked(&s, a, true);
+	shmfs_obj_hold_open_locked(&s, a, false);
+	shmfs_obj_hold_internal_locked(&s, a);
+	ck_assert_uint_eq(a->nlookup, 3);
+	ck_assert_uint_eq(a->nopen, 2);
+	ck_assert_uint_eq(a->nwriters, 1);
+	ck_assert_uint_eq(a->nholds, 1);
+	ck_assert(!shmfs_obj_forget_locked(&s, a, 2));
+	ck_assert(!shmfs_obj_forget(&s, a, 1));
+	ck_assert_uint_eq(a->nlookup, 0);
+	ck_assert(!shmfs_obj_release_open_locked(&s, a, true));
+	ck_assert_uint_eq(a->nwriters, 0);
+	ck_assert(!shmfs_obj_release_open_locked(&s, a, false));
+	ck_assert_uint_eq(s.nr_objects, 1);
+	/* The internal hold alone kept it: its release frees it. */
+	ck_assert(shmfs_obj_release_internal(&s, a));
+	ck_assert_uint_eq(s.nr_objects, 0);
+
+	/* A name keeps it past every other release. */
+	a = shmfs_obj_new(&s, 0600, 0, 0);
+	a->nlink = 1;
+	shmfs_obj_hold_internal_locked(&s, a);
+	ck_assert(!shmfs_obj_release_internal_locked(&s, a));
+	a->nlink = 0;
+	ck_assert(shmfs_obj_release_if_unused(&s, a));
+	shmfs_store_destroy(&s);
+}
+END_TEST
+
+/* With the store's lock named, _locked functions work while it is held... */
+START_TEST(test_holds_with_lock)
+{
+	struct shmfs_store s;
+	struct shmfs_obj *a;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	ck_assert_int_eq(shmfs_store_init(&s, 4 * PAGE, 8), 0);
+	shmfs_store_set_lock(&s, &lock);
+	pthread_mutex_lock(&lock);
+	a = shmfs_obj_new(&s, 0600, 0, 0);
+	shmfs_obj_hold_lookup_locked(&s, a, 1);
+	shmfs_obj_hold_internal_locked(&s, a);
+	ck_assert(!shmfs_obj_forget_locked(&s, a, 1));
+	pthread_mutex_unlock(&lock);
+	/* ...and the plain twins take it themselves. */
+	ck_assert(shmfs_obj_release_internal(&s, a));
+	ck_assert_int_eq(pthread_mutex_trylock(&lock), 0); /* and gave it back */
+	pthread_mutex_unlock(&lock);
+	shmfs_store_destroy(&s);
+}
+END_TEST
+
+/* ...and abort while it is not. */
+START_TEST(test_hold_without_lock_aborts)
+{
+	struct shmfs_store s;
+	struct shmfs_obj *a;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	ck_assert_int_eq(shmfs_store_init(&s, 4 * PAGE, 8), 0);
+	a = shmfs_obj_new(&s, 0600, 0, 0);
+	shmfs_store_set_lock(&s, &lock);
+	shmfs_obj_hold_lookup_locked(&s, a, 1);
+}
+END_TEST
+
+/* Every count given back below zero aborts, whichever count it is. */
+START_TEST(test_release_below_zero_aborts)
+{
+	struct shmfs_store s;
+	struct shmfs_obj *a;
+
+	ck_assert_int_eq(shmfs_store_init(&s, 4 * PAGE, 8), 0);
+	a = shmfs_obj_new(&s, 0600, 0, 0);
+	a->nlink = 1; /* so that no release frees it on the way */
+	switch (_i) {
+	case 0: /* more forgotten than looked up */
+		shmfs_obj_hold_lookup_locked(&s, a, 1);
+		shmfs_obj_forget_locked(&s, a, 2);
+		break;
+	case 1: /* a handle never opened */
+		shmfs_obj_release_open_locked(&s, a, false);
+		break;
+	case 2: /* a writer where only a reader is open */
+		shmfs_obj_hold_open_locked(&s, a, false);
+		shmfs_obj_release_open_locked(&s, a, true);
+		break;
+	case 3: /* a reader where only a writer is open */
+		shmfs_obj_hold_open_locked(&s, a, true);
+		shmfs_obj_release_open_locked(&s, a, false);
+		break;
+	case 4: /* an internal hold never taken */
+		shmfs_obj_release_internal_locked(&s, a);
+		break;
+	}
 }
 END_TEST
 
@@ -1330,6 +1439,10 @@ static Suite *store_suite(void)
 	tc = tcase_create("lifetime");
 	tcase_add_test(tc, test_obj_new_attributes);
 	tcase_add_test(tc, test_release_if_unused);
+	tcase_add_test(tc, test_holds_free_at_zero);
+	tcase_add_test(tc, test_holds_with_lock);
+	tcase_add_test_raise_signal(tc, test_hold_without_lock_aborts, SIGABRT);
+	tcase_add_loop_test_raise_signal(tc, test_release_below_zero_aborts, SIGABRT, 0, 5);
 	tcase_add_test(tc, test_store_destroy_frees_leftovers);
 	tcase_add_test(tc, test_store_init_limits);
 	suite_add_tcase(s, tc);
