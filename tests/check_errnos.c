@@ -199,10 +199,7 @@ static Suite *errnos_suite(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		/* Mounting with allow_other and killing the daemon need root. */
-		fprintf(stderr, "check_errnos: must run as root\n");
-		return 99;
-	}
+	/* Mounting with allow_other and killing the daemon need root. */
+	harness_require(HARNESS_ROOT | HARNESS_FUSE);
 	return harness_run_suite(errnos_suite, "120");
 }

@@ -445,5 +445,6 @@ static Suite *sem_suite(void)
 
 int main(void)
 {
+	harness_require(HARNESS_ROOT | HARNESS_FUSE); /* it switches users */
 	return harness_run_suite(sem_suite, "60");
 }
