@@ -53,8 +53,12 @@ static void *worker_main(void *arg)
 			fuse_session_process_buf(se, &buf);
 			continue;
 		}
-		if (res == 0 || res == -ENODEV)
-			break; /* exited or unmounted */
+		/*
+		 * Exited or unmounted.  The kernel may also say ECONNABORTED once
+		 * the last user of a lazily unmounted mount goes: the end too.
+		 */
+		if (res == 0 || res == -ENODEV || res == -ECONNABORTED)
+			break;
 		if (res == -EAGAIN) {
 			if (poll(&pfd, 1, POLL_MS) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
 				break;
