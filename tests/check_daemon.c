@@ -121,23 +121,13 @@ static void setup_capacity(void)
 
 static void setup_memory(void)
 {
+	harness_measure_memory();
 	mount_with("size=2t");
 }
 
 static void setup_listing(void)
 {
-#ifdef __SANITIZE_ADDRESS__
-	/*
-	 * ASan keeps freed memory in quarantine (256 MiB by default), which
-	 * would count as the daemon's: the listing test measures what it holds.
-	 */
-	const char *asan = getenv("ASAN_OPTIONS");
-	char opts[1024];
-
-	snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0", asan ? asan : "",
-		 asan && *asan ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
-#endif
+	harness_measure_memory();
 	mount_with("size=64m,nr_objects=100000");
 }
 

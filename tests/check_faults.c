@@ -168,6 +168,7 @@ START_TEST(test_sigkill_clients)
 	long rss_base, rss;
 	unsigned kills = 0;
 
+	harness_measure_memory(); /* the daemon's RSS is compared below */
 	mount_with("size=256m");
 	base = fs_stat();
 	rss_base = harness_rss_kib(mnt.daemon);

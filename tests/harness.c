@@ -165,6 +165,18 @@ void harness_mount(struct shmfs_mount *m, const char *opts)
 	harness_die("waiting for the mount");
 }
 
+void harness_measure_memory(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[1024];
+
+	snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0", asan ? asan : "",
+		 asan && *asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+#endif
+}
+
 void harness_umount(struct shmfs_mount *m)
 {
 	if (m->mnt[0] && harness_is_mounted(m->mnt)) {

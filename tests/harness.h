@@ -39,6 +39,13 @@ struct shmfs_mount {
  */
 void harness_mount(struct shmfs_mount *m, const char *opts);
 
+/*
+ * For tests that measure a daemon's memory: daemons mounted after this call
+ * keep no freed memory in AddressSanitizer's quarantine (256 MiB by
+ * default), which would count as theirs.  Does nothing without ASan.
+ */
+void harness_measure_memory(void);
+
 /* Unmounts, waits for the daemon and removes the directory.  Idempotent. */
 void harness_umount(struct shmfs_mount *m);
 
