@@ -112,15 +112,22 @@ static long shim_raw_syscall(long nr, long a, long b, long c, long d, long e,
 			 (long)(e), (long)(f))
 #define shim_syscall(...) SHIM_SYSCALL_N(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
 
+/* syscall()'s six arguments, read as longs whatever the call passed. */
+#define SHIM_SYSCALL_ARGS(nr, a)                     \
+	do {                                         \
+		va_list ap;                          \
+                                                     \
+		va_start(ap, nr);                    \
+		for (int i = 0; i < 6; i++)          \
+			(a)[i] = va_arg(ap, long);   \
+		va_end(ap);                          \
+	} while (0)
+
 static long shim_sys_syscall(long nr, ...)
 {
-	va_list ap;
 	long a[6];
 
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	SHIM_SYSCALL_ARGS(nr, a);
 	return shim_raw_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 #else
@@ -698,13 +705,9 @@ SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
  */
 SHIM_EXPORT long syscall(long nr, ...)
 {
-	va_list ap;
 	long a[6];
 
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	SHIM_SYSCALL_ARGS(nr, a);
 	if (__builtin_expect(nr == SYS_memfd_create, 0))
 		return shim_memfd_create((const char *)a[0], (unsigned int)a[1]);
 	shim_resolve();
