@@ -32,8 +32,7 @@ static struct shmfs_mount mnt;
 
 static void setup(void)
 {
-	harness_mount(&mnt, "size=64m");
-	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	harness_mount_shim(&mnt, "size=64m");
 }
 
 static void teardown(void)

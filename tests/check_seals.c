@@ -46,16 +46,14 @@ static struct shmfs_mount mnt;
 
 static void mount_setup(void)
 {
-	harness_mount(&mnt, "size=64m");
-	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	harness_mount_shim(&mnt, "size=64m");
 	unsetenv("SHMFS_NATIVE_MEMFD");
 }
 
 /* One worker: the /proc walk must not hold it (the notify thread does it). */
 static void mount_one_worker_setup(void)
 {
-	harness_mount(&mnt, "size=64m,max_threads=1");
-	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	harness_mount_shim(&mnt, "size=64m,max_threads=1");
 	unsetenv("SHMFS_NATIVE_MEMFD");
 }
 
@@ -669,26 +667,13 @@ START_TEST(fcntl_pass_through)
 }
 END_TEST
 
-/* Whether descriptor fd is a file on the shmfs mount. */
-static bool on_mount(int fd)
-{
-	char link[64], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	ck_assert_int_gt(n, 0);
-	target[n] = '\0';
-	return strncmp(target, mnt.mnt, strlen(mnt.mnt)) == 0;
-}
-
 START_TEST(native_memfd_switch)
 {
 	int fd;
 
 	setenv("SHMFS_NATIVE_MEMFD", "1", 1);
 	fd = (int)ck_ok(memfd_create("native", MFD_ALLOW_SEALING | MFD_CLOEXEC));
-	ck_assert(!on_mount(fd));
+	ck_assert(!harness_fd_on_mount(&mnt, fd));
 	/* The kernel's memfd, with the kernel's seals. */
 	ck_assert_int_eq(get_seals(fd), 0);
 	ck_ok(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
@@ -696,17 +681,17 @@ START_TEST(native_memfd_switch)
 	ck_fails(write(fd, "x", 1), EPERM);
 	close(fd);
 	fd = (int)ck_ok(memfd_create("native", MFD_CLOEXEC));
-	ck_assert(!on_mount(fd));
+	ck_assert(!harness_fd_on_mount(&mnt, fd));
 	close(fd);
 	ck_fails(memfd_create("native", 0x1000), EINVAL);
 
 	setenv("SHMFS_NATIVE_MEMFD", "0", 1);
 	fd = (int)ck_ok(memfd_create("shmfs", MFD_ALLOW_SEALING | MFD_CLOEXEC));
-	ck_assert(on_mount(fd));
+	ck_assert(harness_fd_on_mount(&mnt, fd));
 	close(fd);
 	unsetenv("SHMFS_NATIVE_MEMFD");
 	fd = (int)ck_ok(memfd_create("shmfs", MFD_CLOEXEC));
-	ck_assert(on_mount(fd));
+	ck_assert(harness_fd_on_mount(&mnt, fd));
 	close(fd);
 }
 END_TEST

@@ -49,8 +49,7 @@ static struct shmfs_mount mnt;
 
 static void mount_setup(void)
 {
-	harness_mount(&mnt, "size=64m");
-	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	harness_mount_shim(&mnt, "size=64m");
 }
 
 static void mount_teardown(void)
@@ -1490,20 +1489,6 @@ START_TEST(memfd_errors)
 }
 END_TEST
 
-/* Whether descriptor fd is a file on the test mount. */
-static bool fd_on_mount(int fd)
-{
-	char link[64], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	ck_assert_int_gt(n, 0);
-	target[n] = '\0';
-	return strncmp(target, mnt.mnt, strlen(mnt.mnt)) == 0 &&
-	       target[strlen(mnt.mnt)] == '/';
-}
-
 /* syscall(SYS_memfd_create) is memfd_create; other numbers pass through. */
 START_TEST(memfd_syscall)
 {
@@ -1511,12 +1496,12 @@ START_TEST(memfd_syscall)
 	int fd;
 
 	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-	ck_assert(fd_on_mount(fd));
+	ck_assert(harness_fd_on_mount(&mnt, fd));
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	ck_assert_int_eq(fcntl(fd, F_GET_SEALS), 0);
 	close(fd);
 	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", 0));
-	ck_assert(fd_on_mount(fd));
+	ck_assert(harness_fd_on_mount(&mnt, fd));
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
 	close(fd);
 	/* The shim's errnos, through syscall's convention (-1, errno). */
@@ -1536,7 +1521,7 @@ START_TEST(memfd_syscall)
 	/* SHMFS_NATIVE_MEMFD applies here too. */
 	setenv("SHMFS_NATIVE_MEMFD", "1", 1);
 	fd = (int)ck_ok(syscall(SYS_memfd_create, "raw", 0));
-	ck_assert(!fd_on_mount(fd));
+	ck_assert(!harness_fd_on_mount(&mnt, fd));
 	close(fd);
 	unsetenv("SHMFS_NATIVE_MEMFD");
 }

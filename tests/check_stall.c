@@ -45,8 +45,7 @@ static void setup(void)
 	char dir[PATH_MAX + 16];
 
 	/* The /proc walk is the daemon-served data path's; passthrough asks the kernel. */
-	harness_mount(&mnt, "size=64m,passthrough=off");
-	setenv("SHMFS_MOUNT", mnt.mnt, 1);
+	harness_mount_shim(&mnt, "size=64m,passthrough=off");
 	unsetenv("SHMFS_NATIVE_MEMFD");
 	snprintf(dir, sizeof(dir), "%s/stall", mnt.dir);
 	if (stallfs_mount(&stall, dir) != 0)

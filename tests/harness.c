@@ -165,6 +165,26 @@ void harness_mount(struct shmfs_mount *m, const char *opts)
 	harness_die("waiting for the mount");
 }
 
+void harness_mount_shim(struct shmfs_mount *m, const char *opts)
+{
+	harness_mount(m, opts);
+	setenv("SHMFS_MOUNT", m->mnt, 1);
+}
+
+bool harness_fd_on_mount(const struct shmfs_mount *m, int fd)
+{
+	char link[64], target[PATH_MAX];
+	size_t len = strlen(m->mnt);
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return strncmp(target, m->mnt, len) == 0 && target[len] == '/';
+}
+
 void harness_measure_memory(void)
 {
 #ifdef __SANITIZE_ADDRESS__

@@ -8,6 +8,7 @@
 #define SHMFS_HARNESS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* What a test program needs, for harness_require(). */
@@ -45,6 +46,12 @@ void harness_mount(struct shmfs_mount *m, const char *opts);
  * default), which would count as theirs.  Does nothing without ASan.
  */
 void harness_measure_memory(void);
+
+/* harness_mount(), then SHMFS_MOUNT pointed at it, for tests of the shim. */
+void harness_mount_shim(struct shmfs_mount *m, const char *opts);
+
+/* Whether descriptor fd is a file directly under m's mountpoint. */
+bool harness_fd_on_mount(const struct shmfs_mount *m, int fd);
 
 /* Unmounts, waits for the daemon and removes the directory.  Idempotent. */
 void harness_umount(struct shmfs_mount *m);
