@@ -278,4 +278,16 @@ ok "rm removed the names it could"
 expect_rc "rm without a name: exit 2" 2 -- rm
 expect_rc "rm of the rest" 0 -- rm /plain /a/b '/50%' "$odd"
 expect_eq "empty at the end" "$(ls -A "$MNT")" ""
+
+# ---- nr_objects= within the daemon's descriptors (last: it lowers this shell's limit) ----
+# Every object with data holds a memfd: the daemon raises its limit as far as
+# it may and lowers nr_objects= to what that leaves after 256 of its own.
+ulimit -n 1000
+shmfs_mount size=1m,nr_objects=100k
+pid=${shmfs_pids[${#shmfs_pids[@]} - 1]}
+nofile=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+want=$((nofile - 256 < 102400 ? nofile - 256 : 102400))
+expect_rc "info of a mount with few descriptors" 0 -- -m "$MNT" info
+expect_eq "nr_objects= lowered to the descriptors ($nofile) less 256" \
+	"$(sed -n 's/^objects: *\([0-9]*\),.*/\1/p' <<<"$out")" "$want"
 echo "all shmfsctl checks passed"
